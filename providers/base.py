@@ -1,0 +1,172 @@
+"""What a provider is: the base class every adapter subclasses, and the values it exchanges.
+
+A provider never sees the gateway. It gets its settings and an HTTP session when it is made,
+sees a job through :class:`JobView`, and answers with plain values (:class:`Submission`,
+:class:`ProviderStatus`, :class:`CaptionResult`). Errors follow :mod:`providers.errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import marshmallow
+import requests
+
+from formats.model import Captions
+
+State = Literal["queued", "processing", "done", "error", "cancelled"]
+STATES: tuple[str, ...] = ("queued", "processing", "done", "error", "cancelled")
+
+
+class EmptyParams(marshmallow.Schema):
+    """The params schema of a provider that takes none: unknown keys are refused."""
+
+    class Meta:
+        unknown = marshmallow.RAISE
+
+
+@dataclass
+class JobView:
+    """The part of a job a provider may see.
+
+    ``open_media`` is a context manager factory yielding a local file path of the job's media
+    (downloaded with the gateway's size and address checks, or the file the CMS uploaded).
+    ``report_progress`` takes 0-100; ``is_cancelled`` lets long local work stop early.
+    """
+
+    id: str
+    media_url: str | None
+    language: str
+    provider_params: dict[str, Any]
+    output_types: list[str]
+    callback_url: str | None = None
+    style: dict[str, Any] = field(default_factory=dict)
+    open_media: Callable[[], contextlib.AbstractContextManager[Path]] | None = None
+    report_progress: Callable[[int], None] = lambda _pct: None
+    is_cancelled: Callable[[], bool] = lambda: False
+
+
+@dataclass
+class ProviderStatus:
+    """Where the provider is with a job. ``details`` is the provider's own status words."""
+
+    state: State
+    details: str = ""
+    progress: int | None = None
+    error: str | None = None
+    reference: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Submission:
+    """What ``submit`` returns: references to record in ``provider_params`` and the status.
+
+    A provider that does the work during ``submit`` (local Whisper, uploaded captions)
+    returns ``status.state == "done"`` and the ``result`` at once.
+    """
+
+    reference: dict[str, Any]
+    status: ProviderStatus
+    result: CaptionResult | None = None
+
+
+@dataclass
+class CaptionResult:
+    """Finished captions: the neutral model, and the provider's own files where it has them.
+
+    ``native`` maps an output type (``"srt"``, ``"vtt"``...) to the provider's bytes, which the
+    gateway stores unchanged instead of rendering that type itself. ``details`` may carry what the
+    provider learned (``{"language": "de"}``) for the gateway to record on the job.
+    """
+
+    captions: Captions
+    native: dict[str, bytes] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CallbackRequest:
+    """An incoming provider callback, reduced to what verification and parsing need."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    form: Mapping[str, str]
+    json: Any
+    args: Mapping[str, str]
+
+
+class Provider:
+    """Base class of every provider adapter.
+
+    Class metadata (checked by the registry at load):
+
+    - ``id``: set by the registry from the entry-point name.
+    - ``params_schema``: marshmallow schema of ``provider_params`` (validated by the API).
+    - ``native_formats``: output types the provider can hand over itself.
+    - ``supports_callback``: the provider calls ``/callbacks/<id>/<job_id>`` when done.
+    - ``poll_initial``/``poll_factor``/``poll_max_interval``: the polling backoff, seconds.
+    - ``max_wait``: seconds after submission before the job fails as timed out.
+    - ``queue``: the worker queue for ``submit`` (``"asr"`` for heavy local work).
+    - ``input_kind``: ``"media"`` (a video or audio to caption) or ``"captions"`` (a caption file).
+    - ``requires``: import names of optional dependencies, with ``install_hint`` if missing.
+    """
+
+    id: ClassVar[str] = ""
+    params_schema: ClassVar[type[marshmallow.Schema]] = EmptyParams
+    native_formats: ClassVar[frozenset[str]] = frozenset()
+    supports_callback: ClassVar[bool] = False
+    poll_initial: ClassVar[float] = 30.0
+    poll_factor: ClassVar[float] = 2.0
+    poll_max_interval: ClassVar[float] = 1800.0
+    max_wait: ClassVar[float] = 14 * 24 * 3600.0
+    queue: ClassVar[str] = "default"
+    input_kind: ClassVar[Literal["media", "captions"]] = "media"
+    requires: ClassVar[tuple[str, ...]] = ()
+    install_hint: ClassVar[str] = ""
+
+    REQUIRED_METHODS: ClassVar[tuple[str, ...]] = ("submit", "check", "fetch")
+
+    def __init__(self, settings: Mapping[str, Any] | None = None, session: requests.Session | None = None) -> None:
+        self.settings: Mapping[str, Any] = settings or {}
+        self.session = session or requests.Session()
+
+    def submit(self, job: JobView) -> Submission:
+        """Start the work (order, upload, transcribe) and say what to remember."""
+        raise NotImplementedError
+
+    def check(self, job: JobView) -> ProviderStatus:
+        """Ask the provider where the job is (used by polling and after callbacks)."""
+        raise NotImplementedError
+
+    def fetch(self, job: JobView) -> CaptionResult:
+        """Download the finished captions."""
+        raise NotImplementedError
+
+    def cancel(self, job: JobView) -> bool:
+        """Ask the provider to stop; ``False`` when it cannot (the gateway cancels locally)."""
+        return False
+
+    def parse_callback(self, job: JobView, request: CallbackRequest) -> ProviderStatus | None:
+        """Verify and read a callback. Raise ``CallbackRejected`` for a forged one.
+
+        Returning ``None`` means "something changed, ask ``check``". The default trusts the
+        gateway's per-job token and asks ``check``.
+        """
+        return None
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """Capabilities shown by ``GET /providers``."""
+        return {
+            "id": cls.id,
+            "native_formats": sorted(cls.native_formats),
+            "supports_callback": cls.supports_callback,
+            "max_wait_s": cls.max_wait,
+            "queue": cls.queue,
+            "input_kind": cls.input_kind,
+            "doc": (cls.__doc__ or "").strip().split("\n\n")[0],
+        }
