@@ -112,6 +112,8 @@ class Provider:
     - ``max_wait``: seconds after submission before the job fails as timed out.
     - ``queue``: the worker queue for ``submit`` (``"asr"`` for heavy local work).
     - ``input_kind``: ``"media"`` (a video or audio to caption) or ``"captions"`` (a caption file).
+    - ``synchronous``: ``submit`` does the whole work and returns the result (local providers);
+      otherwise ``check`` and ``fetch`` must be implemented.
     - ``requires``: import names of optional dependencies, with ``install_hint`` if missing.
     """
 
@@ -125,14 +127,21 @@ class Provider:
     max_wait: ClassVar[float] = 14 * 24 * 3600.0
     queue: ClassVar[str] = "default"
     input_kind: ClassVar[Literal["media", "captions"]] = "media"
+    synchronous: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
     install_hint: ClassVar[str] = ""
 
-    REQUIRED_METHODS: ClassVar[tuple[str, ...]] = ("submit", "check", "fetch")
 
     def __init__(self, settings: Mapping[str, Any] | None = None, session: requests.Session | None = None) -> None:
         self.settings: Mapping[str, Any] = settings or {}
         self.session = session or requests.Session()
+
+    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Checks that need settings (allow-lists...), after ``params_schema`` has loaded them.
+
+        Raise ``marshmallow.ValidationError`` to refuse; the API answers 422.
+        """
+        return params
 
     def submit(self, job: JobView) -> Submission:
         """Start the work (order, upload, transcribe) and say what to remember."""
@@ -168,5 +177,6 @@ class Provider:
             "max_wait_s": cls.max_wait,
             "queue": cls.queue,
             "input_kind": cls.input_kind,
+            "synchronous": cls.synchronous,
             "doc": (cls.__doc__ or "").strip().split("\n\n")[0],
         }
