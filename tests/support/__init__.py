@@ -1,0 +1,1 @@
+"""Helpers shared by test modules: generated media and other fixtures' building blocks."""

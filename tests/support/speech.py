@@ -1,0 +1,129 @@
+"""Known speech on disk: synthesised from a script with espeak-ng, muxed into mp4 with ffmpeg.
+
+Tests that run a real speech recogniser need audio whose words are known in advance. These
+helpers make it from text, so nothing is downloaded and the expected transcript is the script.
+They also make media that must be refused: bytes that are not a media file, and an mp4 with a
+video track but no audio.
+
+Every helper takes the output folder and returns the path it wrote. Generating is cheap (well
+under a second per clip), but callers should still cache results per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+#: Two to three sentences of clear news-like speech (about 19 s at 150 words a minute).
+NEWS_SCRIPT = (
+    "The city council approved a new budget on Tuesday after a long debate. "
+    "The plan adds money for public schools, road repairs and two new parks. "
+    "Officials said the changes will take effect next month, "
+    "and residents can read the full report on the city website."
+)
+
+#: About a minute of speech, for the benchmark.
+LONG_SCRIPT = (
+    "Good evening, here is the news. "
+    "The city council approved a new budget on Tuesday after a long debate. "
+    "The plan adds money for public schools, road repairs and two new parks. "
+    "Officials said the changes will take effect next month, "
+    "and residents can read the full report on the city website. "
+    "In other news, heavy rain is expected across the region this weekend. "
+    "Forecasters warned drivers to take care on the roads and to check for delays before they travel. "
+    "Several rivers could rise above their normal level by Sunday morning. "
+    "At the airport, a new terminal opened to passengers for the first time today. "
+    "The building has more gates, faster security lanes and a larger waiting area. "
+    "Travellers said the lines were shorter than they had expected. "
+    "In sports, the home team won its third game in a row on Monday night. "
+    "The coach praised the players for their defence and said the season is far from over. "
+    "That is all for now. Thank you for watching, and good night."
+)
+
+ESPEAK_VOICE = "en-us"
+ESPEAK_WORDS_PER_MINUTE = 150
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(f"{name} is required to generate test media; install it (Debian: apt-get install {name})")
+    return path
+
+
+def _run(args: list[str]) -> None:
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:2])} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
+
+
+def speak_wav(text: str, out: Path, voice: str = ESPEAK_VOICE, wpm: int = ESPEAK_WORDS_PER_MINUTE) -> Path:
+    """Read ``text`` aloud with espeak-ng into the WAV file ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _run([_tool("espeak-ng"), "-v", voice, "-s", str(wpm), "-w", str(out), text])
+    return out
+
+
+def mux_mp4(wav: Path, out: Path) -> Path:
+    """Put ``wav`` as AAC audio next to a black 320x240 video track in the mp4 ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _run(
+        [
+            _tool("ffmpeg"),
+            *("-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "lavfi", "-i", "color=c=black:s=320x240:r=25"),
+            *("-i", str(wav)),
+            *("-map", "0:v", "-map", "1:a", "-shortest"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
+            *("-c:a", "aac", "-b:a", "96k"),
+            str(out),
+        ]
+    )
+    return out
+
+
+def speech_mp4(text: str, folder: Path, name: str = "speech") -> Path:
+    """An mp4 whose audio track reads ``text``; returns its path."""
+    wav = speak_wav(text, folder / f"{name}.wav")
+    return mux_mp4(wav, folder / f"{name}.mp4")
+
+
+def silent_wav(folder: Path, seconds: float = 3.0, name: str = "silence") -> Path:
+    """A WAV file of digital silence (16 kHz mono)."""
+    out = folder / f"{name}.wav"
+    folder.mkdir(parents=True, exist_ok=True)
+    _run(
+        [
+            _tool("ffmpeg"),
+            *("-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", str(seconds)),
+            str(out),
+        ]
+    )
+    return out
+
+
+def video_only_mp4(folder: Path, seconds: float = 2.0, name: str = "video-only") -> Path:
+    """An mp4 with a black video track and no audio track at all."""
+    out = folder / f"{name}.mp4"
+    folder.mkdir(parents=True, exist_ok=True)
+    _run(
+        [
+            _tool("ffmpeg"),
+            *("-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "lavfi", "-i", "color=c=black:s=320x240:r=25", "-t", str(seconds)),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-an"),
+            str(out),
+        ]
+    )
+    return out
+
+
+def garbage_mp4(folder: Path, size: int = 64 * 1024, name: str = "garbage") -> Path:
+    """Random bytes saved under an ``.mp4`` name: not a media file, whatever the name says."""
+    out = folder / f"{name}.mp4"
+    folder.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(os.urandom(size))
+    return out
