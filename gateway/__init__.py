@@ -1,0 +1,60 @@
+"""The caption gateway: a Flask API in front of pluggable captioning providers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_smorest import abort
+
+from gateway.auth import API_KEY_HEADER, check_api_key
+from gateway.config import load_config
+from gateway.extensions import api
+from gateway.services import Services, build_services
+
+PUBLIC_ENDPOINTS = ("system.health", "callbacks.", "api-docs.", "static")
+
+
+def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """The application factory: config, extensions, blueprints, error handling, auth."""
+    app = Flask(__name__)
+    cfg = load_config(config)
+    app.config.update(
+        GATEWAY=cfg,
+        MAX_CONTENT_LENGTH=max(cfg["api"]["max_upload_bytes"], cfg["api"]["max_body_bytes"]),
+        API_TITLE="Caption gateway",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}}},
+            "security": [{"ApiKey": []}],
+            "info": {"description": "One API for captioning providers, compatible with NYT's video-captions-api."},
+        },
+    )
+    app.extensions["caption_gateway"] = services or build_services(cfg)
+    api.init_app(app)
+
+    from gateway.api import callbacks, captions, system
+
+    for module in (captions, callbacks, system):
+        api.register_blueprint(module.blp)
+    app.before_request(_limit_and_authenticate)
+    return app
+
+
+def _limit_and_authenticate() -> None:
+    """Body limits (JSON is small, multipart media may be large) and the API key."""
+    cfg = current_app.config["GATEWAY"]
+    if not (request.mimetype or "").startswith("multipart/"):
+        request.max_content_length = cfg["api"]["max_body_bytes"]
+        if (request.content_length or 0) > cfg["api"]["max_body_bytes"]:
+            abort(413, message=f"request body over {cfg['api']['max_body_bytes']} bytes")
+    endpoint = request.endpoint or ""
+    if endpoint.startswith(PUBLIC_ENDPOINTS) or request.method == "OPTIONS":
+        return
+    if not check_api_key(request.headers.get(API_KEY_HEADER), cfg["api_keys"]):
+        abort(401, message=f"missing or invalid API key ({API_KEY_HEADER} header)")

@@ -108,6 +108,8 @@ class Provider:
     - ``params_schema``: marshmallow schema of ``provider_params`` (validated by the API).
     - ``native_formats``: output types the provider can hand over itself.
     - ``supports_callback``: the provider calls ``/callbacks/<id>/<job_id>`` when done.
+    - ``signed_callbacks``: callbacks carry the provider's own signature, which
+      ``parse_callback`` verifies, so they are accepted without the per-job token.
     - ``poll_initial``/``poll_factor``/``poll_max_interval``: the polling backoff, seconds.
     - ``max_wait``: seconds after submission before the job fails as timed out.
     - ``queue``: the worker queue for ``submit`` (``"asr"`` for heavy local work).
@@ -121,6 +123,7 @@ class Provider:
     params_schema: ClassVar[type[marshmallow.Schema]] = EmptyParams
     native_formats: ClassVar[frozenset[str]] = frozenset()
     supports_callback: ClassVar[bool] = False
+    signed_callbacks: ClassVar[bool] = False
     poll_initial: ClassVar[float] = 30.0
     poll_factor: ClassVar[float] = 2.0
     poll_max_interval: ClassVar[float] = 1800.0

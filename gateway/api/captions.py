@@ -1,0 +1,265 @@
+"""Caption jobs: create, read, list by parent, download, transcript, cancel."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, redirect, request, stream_with_context, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from werkzeug.utils import secure_filename
+
+import formats
+from gateway import netguard, tasks
+from gateway.api import services
+from gateway.auth import API_KEY_HEADER, key_scope
+from gateway.models import CANCELLED, Job
+from gateway.schemas import CaptionRequestSchema, JobListSchema, JobSchema, PageArgsSchema
+from gateway.services import Services
+from gateway.store import IdempotencyConflict
+from storage import ObjectNotFound, StorageError, content_type_for
+
+blp = Blueprint("captions", __name__, description="Caption jobs")
+# The request body may be JSON or multipart; document it as JSON, parse either.
+blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING, "json_or_form": "application/json"}
+
+
+def get_job_or_404(job_id: str) -> Job:
+    job = services().store.get(job_id)
+    if job is None:
+        abort(404, message=f"no job {job_id}")
+    return job
+
+
+@blp.route("/captions")
+class Captions(MethodView):
+    @blp.arguments(CaptionRequestSchema, location="json_or_form")
+    @blp.response(201, JobSchema)
+    @blp.alt_response(200, schema=JobSchema, description="the job an earlier request with this Idempotency-Key made")
+    def post(self, args: dict[str, Any]):
+        """Create a caption job.
+
+        JSON, or multipart/form-data with the same fields (objects as JSON text) plus a ``media``
+        file part (the video or audio to caption) or a ``caption_file`` part (for ``upload``).
+        Send an ``Idempotency-Key`` header to make retries safe: the same key and body return
+        the first job instead of ordering twice.
+        """
+        svc = services()
+        provider_cls = provider_class_or_400(svc, args["provider"])
+        args["provider_params"] = validate_provider_params(svc, args["provider"], args["provider_params"])
+        check_urls(svc, args)
+        media = read_input(svc, provider_cls, args)
+        limit = svc.config["api"]["max_queue_length"]
+        if svc.queue(provider_cls.queue).count >= limit:
+            abort(429, message=f"the {provider_cls.queue} queue is full ({limit} jobs); try again later")
+
+        job = Job(
+            parent_id=args["parent_id"],
+            provider=args["provider"],
+            media_url=args["media_url"],
+            provider_params=args["provider_params"],
+            output_types=args["output_types"],
+            language=args["language"],
+            callback_url=args["callback_url"],
+            style=style_dict(args["style"]),
+        )
+        idem_key = request.headers.get("Idempotency-Key")
+        idempotency = (key_scope(request.headers.get(API_KEY_HEADER, "")), idem_key[:200]) if idem_key else None
+        if media is not None:
+            job.media_key = f"uploads/{job.id}/{media[0]}"
+            put_or_503(svc, job.media_key, media[1])
+        try:
+            job, created = svc.store.create(
+                job, idempotency, fingerprint(args, media), svc.config["api"]["idempotency_ttl_s"]
+            )
+        except IdempotencyConflict as exc:
+            abort(422, message=str(exc))
+        if not created:
+            if media is not None:
+                svc.storage.delete(f"uploads/{job.id}/{media[0]}")
+            return job, 200
+        tasks.enqueue(svc, tasks.dispatch, job.id, queue=provider_cls.queue)
+        return job, 201, {"Location": url_for("captions.Job", job_id=job.id)}
+
+
+def provider_class_or_400(svc: Services, provider_id: str):
+    entry = svc.registry.entries.get(provider_id)
+    if entry is None:
+        installed = ", ".join(sorted(svc.registry.enabled())) or "none"
+        abort(400, message=f"unknown provider {provider_id!r}; installed: {installed}")
+    if entry.cls is None:
+        abort(400, message=f"provider {provider_id!r} is disabled: {entry.disabled_reason}")
+    return entry.cls
+
+
+def validate_provider_params(svc: Services, provider_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    provider = svc.provider(provider_id)
+    try:
+        return provider.validate_params(provider.params_schema().load(params))
+    except ma.ValidationError as exc:
+        abort(422, message="invalid provider_params", errors={"json": {"provider_params": exc.messages}})
+
+
+def check_urls(svc: Services, args: dict[str, Any]) -> None:
+    for name in ("media_url", "callback_url"):
+        if args.get(name):
+            try:
+                netguard.check_url(args[name], allow=svc.allow_networks)
+            except netguard.UnsafeURL as exc:
+                abort(400, message=f"{name} refused: {exc}")
+
+
+def read_input(svc: Services, provider_cls, args: dict[str, Any]) -> tuple[str, bytes] | None:
+    """The uploaded file to keep with the job, as (safe name, bytes), after checking it."""
+    if provider_cls.input_kind == "captions":
+        name, data = caption_file_or_400(svc, args)
+        try:
+            formats.read(data, fmt=guess_format(name))
+        except formats.CaptionFormatError as exc:
+            abort(400, message=f"caption_file cannot be read: {exc}")
+        return name, data
+    if "media" in request.files:
+        upload = request.files["media"]
+        name = secure_filename(upload.filename or "") or "media.bin"
+        return name, upload.read()
+    if not args.get("media_url"):
+        abort(400, message="media_url is required (or send the media as a multipart 'media' file part)")
+    return None
+
+
+def caption_file_or_400(svc: Services, args: dict[str, Any]) -> tuple[str, bytes]:
+    limit = svc.config["api"]["max_body_bytes"]
+    if "caption_file" in request.files:
+        upload = request.files["caption_file"]
+        data = upload.read(limit + 1)
+        name = upload.filename or "captions"
+    elif args.get("caption_file"):
+        name = args["caption_file"]["name"]
+        try:
+            data = base64.b64decode(args["caption_file"]["file"], validate=True)
+        except (binascii.Error, ValueError):
+            abort(400, message="caption_file.file is not valid base64")
+    else:
+        abort(400, message="caption_file is required for this provider ({name, file (base64)} or a multipart part)")
+    if len(data) > limit:
+        abort(413, message=f"caption_file over {limit} bytes")
+    return secure_filename(name) or "captions", data
+
+
+def guess_format(name: str) -> str | None:
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return ext if ext in formats.INPUT_TYPES else None
+
+
+def style_dict(style: Any) -> dict[str, Any]:
+    if style is None:
+        return {}
+    return {"profile": style} if isinstance(style, str) else dict(style)
+
+
+def fingerprint(args: dict[str, Any], media: tuple[str, bytes] | None) -> str:
+    digest = hashlib.sha256(json.dumps(args, sort_keys=True, default=str).encode())
+    if media is not None:
+        digest.update(hashlib.sha256(media[1]).digest())
+    return digest.hexdigest()
+
+
+def put_or_503(svc: Services, key: str, data: bytes) -> None:
+    try:
+        svc.storage.put(key, data, content_type_for(key))
+    except StorageError as exc:
+        abort(503, message=f"storage unavailable: {exc}")
+
+
+@blp.route("/captions/<parent_id>")
+class ParentJobs(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, JobListSchema)
+    def get(self, page: dict[str, Any], parent_id: str):
+        """The jobs of one parent (a video in the CMS), oldest first, paginated."""
+        limit = page["limit"] or services().config["api"]["page_size"]
+        jobs, total = services().store.list_by_parent(parent_id, page["offset"], limit)
+        return {"jobs": jobs, "total": total, "offset": page["offset"], "limit": limit}
+
+
+@blp.route("/jobs/<job_id>", endpoint="Job")
+class JobResource(MethodView):
+    @blp.response(200, JobSchema)
+    def get(self, job_id: str):
+        """A job. Reading has no side effects: it shows what the workers recorded."""
+        return get_job_or_404(job_id)
+
+
+@blp.route("/jobs/<job_id>/cancel")
+class CancelJob(MethodView):
+    @blp.response(200, JobSchema)
+    @blp.alt_response(409, description="the job has already finished")
+    def post(self, job_id: str):
+        """Cancel a job; the provider is told when it can stop. 409 once done or failed."""
+        svc = services()
+        job = get_job_or_404(job_id)
+        if job.status == CANCELLED:
+            return job
+        cancelled = svc.store.transition(job_id, CANCELLED, details="cancelled by request")
+        if cancelled is None:
+            abort(409, message=f"job {job_id} has already finished ({svc.store.get(job_id).status})")
+        tasks.enqueue(svc, tasks.cancel_remote, job_id)
+        tasks.notify(svc, cancelled)
+        return cancelled
+
+
+def stored_output(job_id: str, fmt: str) -> tuple[Job, str]:
+    job = get_job_or_404(job_id)
+    for output in job.outputs:
+        if output.type == fmt:
+            return job, output.key
+    if not job.done:
+        abort(409, message=f"job {job_id} is {job.status}; captions are not ready")
+    abort(404, message=f"job {job_id} has no {fmt} output (it has: {', '.join(o.type for o in job.outputs)})")
+
+
+@blp.route("/jobs/<job_id>/download/<fmt>")
+class Download(MethodView):
+    @blp.response(200, description="the caption file")
+    @blp.alt_response(302, description="redirect to a time-limited storage URL")
+    def get(self, job_id: str, fmt: str):
+        """Download a caption file: streamed, or a redirect to a presigned S3 URL."""
+        _job, key = stored_output(job_id, fmt)
+        storage = services().storage
+        url = storage.url(key)
+        if url:
+            return redirect(url, 302)
+        try:
+            chunks = storage.open(key)
+            first = next(chunks, b"")
+        except ObjectNotFound:
+            abort(404, message="the stored file is missing")
+        except StorageError as exc:
+            abort(503, message=f"storage unavailable: {exc}")
+
+        def body():
+            yield first
+            yield from chunks
+
+        headers = {"Content-Disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"'}
+        return Response(stream_with_context(body()), content_type=content_type_for(key), headers=headers)
+
+
+@blp.route("/jobs/<job_id>/transcript/<fmt>")
+class Transcript(MethodView):
+    @blp.response(200, description="plain text")
+    def get(self, job_id: str, fmt: str):
+        """The plain-text transcript made from the stored captions of that format."""
+        if fmt not in formats.INPUT_TYPES:
+            abort(400, message=f"cannot make a transcript from {fmt}; use one of {', '.join(formats.INPUT_TYPES)}")
+        job, key = stored_output(job_id, fmt)
+        try:
+            captions = formats.read(services().storage.get(key), fmt=fmt, language=job.language)
+        except StorageError as exc:
+            abort(503, message=f"storage unavailable: {exc}")
+        return Response(formats.transcript(captions), content_type="text/plain; charset=utf-8")

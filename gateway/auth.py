@@ -1,0 +1,58 @@
+"""API keys for clients, per-job tokens for provider callbacks, signatures for CMS webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Iterable
+
+API_KEY_HEADER = "X-Api-Key"
+SIGNATURE_HEADER = "X-Caption-Gateway-Signature"
+TIMESTAMP_HEADER = "X-Caption-Gateway-Timestamp"
+
+
+def check_api_key(presented: str | None, keys: Iterable[str]) -> bool:
+    """Constant-time check of ``presented`` against every configured key."""
+    if not presented:
+        return False
+    ok = False
+    for key in keys:
+        ok |= hmac.compare_digest(presented.encode(), key.encode())
+    return ok
+
+
+def key_scope(api_key: str) -> str:
+    """A stable, non-secret name for an API key (idempotency keys are scoped by client)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+def callback_token(secret: str, provider_id: str, job_id: str) -> str:
+    """The token in a job's callback URL: HMAC of provider and job id with the server secret.
+
+    It has no expiry on purpose: human captioning may call back after ten days or more.
+    """
+    return hmac.new(secret.encode(), f"callback:{provider_id}:{job_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_callback_token(secret: str, provider_id: str, job_id: str, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(callback_token(secret, provider_id, job_id), token)
+
+
+def sign_webhook(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """Headers for a webhook: ``sha256=HMAC(secret, "<timestamp>." + body)``.
+
+    A receiver recomputes it and rejects old timestamps, which stops replays.
+    """
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {TIMESTAMP_HEADER: ts, SIGNATURE_HEADER: f"sha256={digest}"}
+
+
+def verify_webhook(secret: str, body: bytes, headers, tolerance_s: int = 300) -> bool:
+    """What a CMS does with a webhook: check the signature and that it is recent."""
+    ts = headers.get(TIMESTAMP_HEADER, "")
+    if not ts.isdigit() or abs(time.time() - int(ts)) > tolerance_s:
+        return False
+    expected = sign_webhook(secret, body, int(ts))[SIGNATURE_HEADER]
+    return hmac.compare_digest(expected, headers.get(SIGNATURE_HEADER, ""))

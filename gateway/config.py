@@ -1,0 +1,143 @@
+"""Configuration: ``config.yaml`` defaults, an optional file over them, then the environment.
+
+Environment names are ``GATEWAY_`` plus the key path joined with ``_`` (``redis.url`` →
+``GATEWAY_REDIS_URL``); values are parsed as YAML. Only keys that exist in the defaults (and
+settings of providers listed under ``providers:``) can be set, so a typo is an error, not a
+silently ignored variable. Secrets (``GATEWAY_API_KEYS``, ``GATEWAY_SECRET_KEY``) only ever come
+from the environment.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "GATEWAY_"
+SECRET_KEYS = ("api_keys", "secret_key")
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message lists every problem found."""
+
+
+def default_config_path() -> Path:
+    """The bundled ``config.yaml``: beside the source tree, or installed under share/."""
+    beside = Path(__file__).resolve().parent.parent / "config.yaml"
+    if beside.exists():
+        return beside
+    return Path(sys.prefix) / "share" / "caption-gateway" / "config.yaml"
+
+
+def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _env_name(path: tuple[str, ...]) -> str:
+    return ENV_PREFIX + "_".join(p.upper().replace("-", "_") for p in path)
+
+
+def _leaves(tree: Mapping[str, Any], path: tuple[str, ...] = ()):
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, (*path, key))
+        else:
+            yield (*path, key), value
+
+
+def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[path[-1]] = value
+
+
+def env_overrides(tree: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The overrides the environment makes to ``tree`` (known keys and provider settings)."""
+    over: dict[str, Any] = {}
+    for path, _ in _leaves(tree):
+        name = _env_name(path)
+        if name in environ:
+            _set(over, path, yaml.safe_load(environ[name]))
+    for provider_id in tree.get("providers") or {}:
+        prefix = _env_name(("providers", provider_id)) + "_"
+        for name, raw in environ.items():
+            if name.startswith(prefix):
+                _set(over, ("providers", provider_id, name[len(prefix) :].lower()), yaml.safe_load(raw))
+    if environ.get(ENV_PREFIX + "API_KEYS"):
+        over["api_keys"] = [k.strip() for k in environ[ENV_PREFIX + "API_KEYS"].split(",") if k.strip()]
+    if environ.get(ENV_PREFIX + "SECRET_KEY"):
+        over["secret_key"] = environ[ENV_PREFIX + "SECRET_KEY"]
+    return over
+
+
+def _type_problems(defaults: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for path, default in _leaves(defaults):
+        if path[0] == "providers" or default is None:
+            continue
+        value: Any = config
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        expected = type(default)
+        ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
+        if expected is int and isinstance(value, bool):
+            ok = False
+        if not ok:
+            problems.append(f"{'.'.join(path)} ({_env_name(path)}) must be {expected.__name__}, got {value!r}")
+    return problems
+
+
+def _value_problems(config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if not config.get("api_keys"):
+        problems.append("no API key: set GATEWAY_API_KEYS (comma-separated)")
+    if len(config.get("secret_key") or "") < 16:
+        problems.append("GATEWAY_SECRET_KEY must be set to at least 16 characters")
+    if config["storage"]["backend"] not in ("local", "s3"):
+        problems.append("storage.backend must be 'local' or 's3'")
+    if config["storage"]["backend"] == "s3" and not config["storage"]["s3"]["bucket"]:
+        problems.append("storage.s3.bucket is required when storage.backend is s3")
+    for net in config["media"]["allow_networks"]:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            problems.append(f"media.allow_networks: {net!r} is not a CIDR network")
+    for path in (("api", "max_body_bytes"), ("api", "max_queue_length"), ("api", "page_size"), ("media", "max_bytes")):
+        if config[path[0]][path[1]] <= 0:
+            problems.append(f"{'.'.join(path)} must be positive")
+    if not str(config["public_url"]).startswith(("http://", "https://")):
+        problems.append("public_url must be an http(s) URL")
+    return problems
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The validated configuration: defaults, ``GATEWAY_CONFIG`` file, environment, ``overrides``."""
+    environ = os.environ if environ is None else environ
+    with open(default_config_path(), encoding="utf-8") as fh:
+        defaults = yaml.safe_load(fh)
+    defaults.update({"api_keys": [], "secret_key": ""})
+    config = defaults
+    if environ.get(ENV_PREFIX + "CONFIG"):
+        with open(environ[ENV_PREFIX + "CONFIG"], encoding="utf-8") as fh:
+            config = deep_merge(config, yaml.safe_load(fh) or {})
+    config = deep_merge(config, env_overrides(config, environ))
+    config = deep_merge(config, overrides or {})
+    problems = _type_problems(defaults, config) or _value_problems(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return config

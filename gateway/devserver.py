@@ -1,0 +1,116 @@
+"""``make run``: Redis, one worker per queue and the gateway on this machine.
+
+Everything lives under one folder (``var/``): Redis's append-only file, stored captions,
+generated secrets and logs. Stop with Ctrl-C; every process stops with it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+REDIS_PORT = 6379
+
+
+def load_or_make_secrets(path: Path) -> dict[str, str]:
+    """A development API key and secret, made once and kept in ``var/secrets.env``."""
+    if not path.exists():
+        path.write_text(
+            f"GATEWAY_API_KEYS=dev-{secrets.token_urlsafe(16)}\nGATEWAY_SECRET_KEY={secrets.token_urlsafe(32)}\n"
+        )
+        path.chmod(0o600)
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def start_redis(var: Path, port: int) -> subprocess.Popen | None:
+    """Start redis-server with an append-only file under ``var/redis``, unless one answers."""
+    client = redis.Redis(port=port)
+    try:
+        client.ping()
+        print(f"using the Redis already running on port {port}")
+        return None
+    except redis.ConnectionError:
+        pass
+    server = shutil.which("redis-server")
+    if server is None:
+        sys.exit("redis-server is not installed: run `make run` (it installs it) or apt-get install redis-server")
+    (var / "redis").mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"), "--appendonly", "yes"],
+        stdout=open(var / "log" / "redis.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(100):
+        try:
+            client.ping()
+            return proc
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    sys.exit("redis-server did not start: see var/log/redis.log")
+
+
+def run_local(port: int = 8000, var_dir: str = "var") -> int:
+    var = Path(var_dir).resolve()
+    (var / "log").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **{k: v for k, v in load_or_make_secrets(var / "secrets.env").items() if k not in os.environ}}
+    env.setdefault("GATEWAY_REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/0")
+    env.setdefault("GATEWAY_STORAGE_LOCAL_ROOT", str(var / "storage"))
+    env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    procs = []
+    redis_proc = start_redis(var, REDIS_PORT) if "GATEWAY_REDIS_URL" not in os.environ else None
+    if redis_proc:
+        procs.append(("redis", redis_proc))
+    python = sys.executable
+    commands = {
+        "worker-default": [python, "-m", "gateway.cli", "worker", "default"],
+        "worker-asr": [python, "-m", "gateway.cli", "worker", "asr"],
+        "gateway": [python, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+                    "--access-logfile", "-", "wsgi:app"],
+    }
+    for name, cmd in commands.items():
+        log = open(var / "log" / f"{name}.log", "ab")
+        procs.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)))
+    key = env["GATEWAY_API_KEYS"].split(",")[0]
+    print(USAGE.format(port=port, key=key, var=var))
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    try:
+        while not stop["now"]:
+            for name, proc in procs:
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}: see {var}/log/{name}.log", file=sys.stderr)
+                    stop["now"] = True
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    for _name, proc in reversed(procs):
+        proc.terminate()
+    for _name, proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return 0
+
+
+USAGE = """
+Caption gateway on http://127.0.0.1:{port}  (API docs: http://127.0.0.1:{port}/docs)
+API key: {key}   (kept in {var}/secrets.env; logs in {var}/log/)
+
+  curl -s http://127.0.0.1:{port}/health
+  curl -s -H 'X-Api-Key: {key}' -F parent_id=demo-1 -F provider=whisper \\
+       -F output_types=vtt,srt,txt -F media=@talk.mp4 http://127.0.0.1:{port}/captions
+  curl -s -H 'X-Api-Key: {key}' http://127.0.0.1:{port}/jobs/<id>
+  curl -s -H 'X-Api-Key: {key}' http://127.0.0.1:{port}/jobs/<id>/download/vtt
+
+Ctrl-C stops everything.
+"""

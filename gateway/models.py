@@ -1,0 +1,90 @@
+"""The caption job as the gateway stores it and shows it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+QUEUED, PROCESSING, DONE, ERROR, CANCELLED = "queued", "processing", "done", "error", "cancelled"
+STATUSES = (QUEUED, PROCESSING, DONE, ERROR, CANCELLED)
+TERMINAL = frozenset({DONE, ERROR, CANCELLED})
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now() -> float:
+    return time.time()
+
+
+@dataclass
+class Output:
+    """One stored caption file; ``key`` is its storage key (never shown to clients)."""
+
+    type: str
+    filename: str
+    key: str
+    url: str = ""
+
+
+@dataclass
+class Job:
+    """A caption job. Field names follow NYT's video-captions-api where they overlap."""
+
+    parent_id: str
+    provider: str
+    media_url: str | None = None
+    provider_params: dict[str, Any] = field(default_factory=dict)
+    output_types: list[str] = field(default_factory=lambda: ["vtt"])
+    language: str = "en"
+    callback_url: str | None = None
+    style: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_job_id)
+    status: str = QUEUED
+    details: str = ""
+    error: str | None = None
+    progress: int | None = None
+    outputs: list[Output] = field(default_factory=list)
+    quality: dict[str, Any] | None = None
+    media_key: str | None = None
+    created_at: float = field(default_factory=now)
+    updated_at: float = field(default_factory=now)
+    started_at: float | None = None
+    finished_at: float | None = None
+    submitted_at: float | None = None
+    poll_attempt: int = 0
+    transient_failures: int = 0
+    webhook: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.status == DONE
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def timings(self, at: float | None = None) -> dict[str, float | None]:
+        """Seconds spent queued, running and in all; running totals while unfinished."""
+        end = self.finished_at or at or now()
+        started = self.started_at
+        return {
+            "queue_s": round((started or end) - self.created_at, 3),
+            "run_s": round(end - started, 3) if started else None,
+            "total_s": round(end - self.created_at, 3),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Job:
+        data = json.loads(raw)
+        data["outputs"] = [Output(**o) for o in data.get("outputs", [])]
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,65 @@
+"""The long-lived objects of one process (gateway or worker), built once from the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+import requests
+from rq import Queue
+
+from gateway.config import load_config
+from gateway.store import JobStore
+from providers.base import Provider
+from providers.registry import Registry, load_registry
+from storage import Storage, make_storage
+
+QUEUE_NAMES = ("default", "asr")
+
+
+@dataclass
+class Services:
+    config: dict[str, Any]
+    redis: redis.Redis
+    store: JobStore
+    registry: Registry
+    storage: Storage
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def queue(self, name: str = "default") -> Queue:
+        return Queue(name, connection=self.redis)
+
+    def provider(self, provider_id: str) -> Provider:
+        return self.registry.get(provider_id)
+
+    @property
+    def allow_networks(self) -> list[str]:
+        return list(self.config["media"]["allow_networks"])
+
+
+def build_services(config: dict[str, Any]) -> Services:
+    connection = redis.Redis.from_url(config["redis"]["url"])
+    return Services(
+        config=config,
+        redis=connection,
+        store=JobStore(connection, config["redis"]["key_prefix"]),
+        registry=load_registry(config.get("providers") or {}),
+        storage=make_storage(config["storage"]),
+    )
+
+
+_current: Services | None = None
+
+
+def get_services() -> Services:
+    """This process's services; workers build them from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = build_services(load_config())
+    return _current
+
+
+def set_services(services: Services | None) -> None:
+    global _current
+    _current = services

@@ -1,0 +1,120 @@
+"""The job store: jobs in Redis, updated atomically.
+
+Keys (under the configured prefix):
+  ``job:<id>``           the job as JSON
+  ``parent:<parent_id>`` sorted set of job ids by creation time
+  ``idem:<scope>:<key>`` the job an ``Idempotency-Key`` created, with the request fingerprint
+  ``lock:<name>:<id>``   short-lived claims (finalize runs once)
+
+Every change goes through :meth:`JobStore.update`, an optimistic transaction (WATCH/MULTI)
+that refuses to move a finished job to another status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import redis
+
+from gateway.models import TERMINAL, Job, now
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different request."""
+
+
+class JobStore:
+    def __init__(self, connection: redis.Redis, prefix: str = "cg") -> None:
+        self.redis = connection
+        self.prefix = prefix
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    def create(
+        self, job: Job, idempotency: tuple[str, str] | None = None, fingerprint: str = "", ttl: int = 86400
+    ) -> tuple[Job, bool]:
+        """Store a new job; with ``idempotency`` (scope, key) return the earlier job instead.
+
+        Returns ``(job, created)``. The claim on the key and the job are written together, so a
+        crash never leaves a key that points at nothing.
+        """
+        if idempotency is not None:
+            idem_key = self._key("idem", *idempotency)
+            claim = json.dumps({"job_id": job.id, "fingerprint": fingerprint})
+            if not self.redis.set(idem_key, claim, nx=True, ex=ttl):
+                earlier = json.loads(self.redis.get(idem_key) or "{}")
+                if earlier.get("fingerprint") != fingerprint:
+                    raise IdempotencyConflict("Idempotency-Key was already used for a different request")
+                existing = self.get(earlier.get("job_id", ""))
+                if existing is not None:
+                    return existing, False
+                self.redis.set(idem_key, claim, ex=ttl)
+        with self.redis.pipeline() as pipe:
+            pipe.set(self._key("job", job.id), job.to_json())
+            pipe.zadd(self._key("parent", job.parent_id), {job.id: job.created_at})
+            pipe.execute()
+        return job, True
+
+    def get(self, job_id: str) -> Job | None:
+        raw = self.redis.get(self._key("job", job_id))
+        return Job.from_json(raw) if raw else None
+
+    def update(self, job_id: str, change: Callable[[Job], bool | None]) -> Job | None:
+        """Apply ``change`` to the stored job atomically and return the new job.
+
+        ``change`` mutates the job it is given; returning ``False`` leaves the store untouched.
+        Returns ``None`` when the job is missing, ``change`` declined, or the change would
+        move a finished job to another status.
+        """
+        key = self._key("job", job_id)
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if raw is None:
+                        return None
+                    job = Job.from_json(raw)
+                    before = job.status
+                    if change(job) is False or (before in TERMINAL and job.status != before):
+                        pipe.unwatch()
+                        return None
+                    job.updated_at = now()
+                    if job.status in TERMINAL and before not in TERMINAL:
+                        job.finished_at = job.updated_at
+                    pipe.multi()
+                    pipe.set(key, job.to_json())
+                    pipe.execute()
+                    return job
+                except redis.WatchError:
+                    continue
+
+    def transition(self, job_id: str, status: str, **fields) -> Job | None:
+        """Move an unfinished job to ``status`` and set ``fields``; ``None`` if it had finished."""
+
+        def change(job: Job) -> bool:
+            if job.terminal:
+                return False
+            job.status = status
+            for name, value in fields.items():
+                setattr(job, name, value)
+            return True
+
+        return self.update(job_id, change)
+
+    def list_by_parent(self, parent_id: str, offset: int = 0, limit: int = 50) -> tuple[list[Job], int]:
+        """Jobs of one parent, oldest first, and how many there are in all."""
+        key = self._key("parent", parent_id)
+        ids = self.redis.zrange(key, offset, offset + limit - 1)
+        total = self.redis.zcard(key)
+        raws = self.redis.mget([self._key("job", i.decode() if isinstance(i, bytes) else i) for i in ids]) if ids else []
+        return [Job.from_json(r) for r in raws if r], total
+
+    def claim(self, name: str, job_id: str, ttl: int) -> bool:
+        """Take a named claim on a job for ``ttl`` seconds; ``False`` if someone holds it."""
+        return bool(self.redis.set(self._key("lock", name, job_id), "1", nx=True, ex=ttl))
+
+    def release(self, name: str, job_id: str) -> None:
+        self.redis.delete(self._key("lock", name, job_id))

@@ -1,0 +1,362 @@
+"""Worker tasks. Each takes a job id and reads the job from the store, so any worker runs it.
+
+    dispatch(job_id)        the provider submits; synchronous providers finish here
+    refresh(job_id, poll)   ask the provider where the job is; ``poll`` numbers the polling
+                            chain (callbacks pass ``None`` and never schedule)
+    finalize(job_id)        fetch, render, store, mark done: once per job, whoever calls it
+    cancel_remote(job_id)   tell the provider a job was cancelled
+    deliver_webhook(job_id) POST the finished job to its callback_url, signed, with retries
+
+Provider errors decide what happens next: a ``TransientProviderError`` re-runs the same task
+later with backoff (bounded by ``workers.transient_retries``), a ``PermanentProviderError``
+fails the job with the provider's message. A task that crashes or whose worker dies is run
+again by RQ (``workers.task_retries``) and, when out of retries, fails the job visibly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import requests
+from rq import Callback, Retry
+from rq.job import Job as RQJob
+
+import formats
+from gateway import netguard
+from gateway.auth import callback_token, sign_webhook
+from gateway.media import media_opener
+from gateway.models import CANCELLED, DONE, ERROR, PROCESSING, Job, Output, now
+from gateway.schemas import job_payload
+from gateway.services import Services, get_services
+from providers.base import CaptionResult, JobView, ProviderStatus
+from providers.errors import ProviderError, TransientProviderError
+from storage import content_type_for
+
+log = logging.getLogger(__name__)
+
+MAX_TRANSIENT_DELAY_S = 600
+MAX_WEBHOOK_DELAY_S = 3600
+
+
+# -- enqueueing ------------------------------------------------------------------------------
+
+
+def enqueue(services: Services, func: Callable, *args: Any, queue: str = "default", delay: float = 0) -> RQJob:
+    """Put a task on a queue (now, or after ``delay`` seconds through RQ's scheduler)."""
+    workers = services.config["workers"]
+    options = {
+        "job_timeout": workers["job_timeout_s"],
+        "retry": Retry(max=workers["task_retries"], interval=[5, 30, 120]),
+        "on_failure": Callback(on_task_failure),
+        "result_ttl": 600,
+    }
+    q = services.queue(queue)
+    if delay > 0:
+        return q.enqueue_in(timedelta(seconds=delay), func, *args, **options)
+    return q.enqueue(func, *args, **options)
+
+
+def on_task_failure(rq_job: RQJob, connection, exc_type, exc_value, _tb) -> None:
+    """A task raised or its worker died. Once RQ has no retry left, fail the job visibly."""
+    if rq_job.retries_left:
+        return
+    job_id = rq_job.args[0] if rq_job.args else None
+    if not job_id:
+        return
+    reason = f"{exc_type.__name__}: {exc_value}" if exc_type else "worker stopped"
+    log.error("task %s for job %s failed for good: %s", rq_job.func_name, job_id, reason)
+    if rq_job.func_name.endswith("deliver_webhook"):
+        return
+    fail(get_services(), job_id, f"internal error while running {rq_job.func_name.rsplit('.', 1)[-1]}: {reason}")
+
+
+# -- the view a provider gets ----------------------------------------------------------------
+
+
+def callback_url(services: Services, job: Job) -> str:
+    token = callback_token(services.config["secret_key"], job.provider, job.id)
+    return f"{services.config['public_url'].rstrip('/')}/callbacks/{job.provider}/{job.id}?token={token}"
+
+
+def job_view(services: Services, job: Job) -> JobView:
+    media = services.config["media"]
+    last = {"progress": job.progress}
+
+    def report_progress(pct: int) -> None:
+        pct = max(0, min(100, int(pct)))
+        if pct != last["progress"]:
+            last["progress"] = pct
+            services.store.update(job.id, lambda j: None if j.terminal else setattr(j, "progress", pct))
+
+    def is_cancelled() -> bool:
+        current = services.store.get(job.id)
+        return current is None or current.status == CANCELLED
+
+    return JobView(
+        id=job.id,
+        media_url=job.media_url,
+        language=job.language,
+        provider_params=dict(job.provider_params),
+        output_types=list(job.output_types),
+        callback_url=callback_url(services, job),
+        style=dict(job.style),
+        open_media=media_opener(
+            media_url=job.media_url,
+            storage=services.storage,
+            storage_key=job.media_key,
+            session=services.http,
+            max_bytes=media["max_bytes"],
+            allow=services.allow_networks,
+        ),
+        report_progress=report_progress,
+        is_cancelled=is_cancelled,
+    )
+
+
+# -- outcomes --------------------------------------------------------------------------------
+
+
+def fail(services: Services, job_id: str, message: str, details: str | None = None) -> Job | None:
+    fields: dict[str, Any] = {"error": message}
+    if details is not None:
+        fields["details"] = details
+    job = services.store.transition(job_id, ERROR, **fields)
+    if job is not None:
+        notify(services, job)
+    return job
+
+
+def notify(services: Services, job: Job) -> None:
+    """Queue the CMS webhook of a job that just finished."""
+    if job.callback_url:
+        enqueue(services, deliver_webhook, job.id)
+
+
+def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
+    """Record what the provider said; finish the job when the provider has."""
+    if status.state == DONE:
+        finalize(job.id)
+    elif status.state in (ERROR, CANCELLED):
+        message = status.error or f"provider reported {status.state}" + (f": {status.details}" if status.details else "")
+        if status.state == CANCELLED and services.store.get(job.id).status == CANCELLED:
+            return
+        fail(services, job.id, message, details=status.details)
+    else:
+
+        def change(j: Job) -> bool:
+            if j.terminal:
+                return False
+            j.status = PROCESSING
+            j.details = status.details or j.details
+            j.progress = status.progress if status.progress is not None else j.progress
+            j.provider_params.update(status.reference)
+            return True
+
+        services.store.update(job.id, change)
+
+
+def transient(services: Services, job_id: str, exc: TransientProviderError, again: Callable, *args: Any) -> None:
+    """Run ``again(*args)`` later with backoff, or fail the job when retries are spent."""
+    limits = services.config["workers"]
+    job = services.store.update(job_id, lambda j: None if j.terminal else setattr(j, "transient_failures", j.transient_failures + 1))
+    if job is None:
+        return
+    if job.transient_failures > limits["transient_retries"]:
+        fail(services, job_id, f"provider unavailable after {job.transient_failures} attempts: {exc}")
+        return
+    delay = min(limits["transient_backoff_s"] * 2 ** (job.transient_failures - 1), MAX_TRANSIENT_DELAY_S)
+    delay = max(delay, exc.retry_after or 0)
+    log.warning("job %s: transient provider error (%s), again in %.0f s", job_id, exc, delay)
+    enqueue(services, again, job_id, *args, queue=services.registry.get_class(job.provider).queue, delay=delay)
+
+
+# -- the tasks -------------------------------------------------------------------------------
+
+
+def dispatch(job_id: str) -> None:
+    services = get_services()
+    job = services.store.get(job_id)
+    if job is None or job.terminal:
+        return
+    provider = services.provider(job.provider)
+    job = services.store.transition(job_id, PROCESSING, started_at=job.started_at or now())
+    if job is None:
+        return
+    try:
+        submission = provider.submit(job_view(services, job))
+    except TransientProviderError as exc:
+        transient(services, job_id, exc, dispatch)
+        return
+    except ProviderError as exc:
+        fail(services, job_id, str(exc))
+        return
+
+    def record(j: Job) -> bool:
+        if j.terminal:
+            return False
+        j.provider_params.update(submission.reference)
+        j.submitted_at = now()
+        j.details = submission.status.details or j.details
+        j.poll_attempt = 1
+        return True
+
+    job = services.store.update(job_id, record)
+    if job is None:
+        return
+    if submission.result is not None:
+        complete(services, job, submission.result)
+    elif submission.status.state in (ERROR, CANCELLED, DONE):
+        apply_status(services, job, submission.status)
+    else:
+        enqueue(services, refresh, job_id, 1, delay=provider.poll_initial)
+
+
+def refresh(job_id: str, poll: int | None = None) -> None:
+    """Ask the provider about a job. Scheduled polls carry their number; a stale one stops."""
+    services = get_services()
+    job = services.store.get(job_id)
+    if job is None or job.terminal or job.submitted_at is None:
+        return
+    if poll is not None and poll != job.poll_attempt:
+        return
+    provider = services.provider(job.provider)
+    try:
+        status = provider.check(job_view(services, job))
+    except TransientProviderError as exc:
+        if poll is not None:
+            schedule_poll(services, job, provider, poll)
+        else:
+            transient(services, job_id, exc, refresh)
+        return
+    except ProviderError as exc:
+        fail(services, job_id, str(exc))
+        return
+    apply_status(services, job, status)
+    if poll is not None and status.state not in (DONE, ERROR, CANCELLED):
+        schedule_poll(services, job, provider, poll)
+
+
+def schedule_poll(services: Services, job: Job, provider, poll: int) -> None:
+    """The next poll after ``poll``, with exponential backoff, until the provider's max wait."""
+    waited = now() - (job.submitted_at or job.created_at)
+    if waited >= provider.max_wait:
+        fail(services, job.id, f"timed out: {job.provider} did not finish within {provider.max_wait:.0f} s")
+        return
+    delay = min(provider.poll_initial * provider.poll_factor**poll, provider.poll_max_interval)
+    delay = min(delay, max(provider.max_wait - waited, 1))
+    claimed = services.store.update(job.id, lambda j: j.poll_attempt == poll and not j.terminal and _bump(j))
+    if claimed is not None:
+        enqueue(services, refresh, job.id, poll + 1, delay=delay)
+
+
+def _bump(job: Job) -> bool:
+    job.poll_attempt += 1
+    return True
+
+
+def finalize(job_id: str) -> None:
+    """Fetch the captions and finish the job; a claim makes racing callers finish it once."""
+    services = get_services()
+    job = services.store.get(job_id)
+    if job is None or job.terminal:
+        return
+    if not services.store.claim("finalize", job_id, services.config["workers"]["job_timeout_s"]):
+        return
+    try:
+        provider = services.provider(job.provider)
+        try:
+            result = provider.fetch(job_view(services, job))
+        except TransientProviderError as exc:
+            transient(services, job_id, exc, finalize)
+            return
+        except ProviderError as exc:
+            fail(services, job_id, str(exc))
+            return
+        complete(services, job, result)
+    finally:
+        services.store.release("finalize", job_id)
+
+
+def complete(services: Services, job: Job, result: CaptionResult) -> None:
+    """Render and store every requested output, then mark the job done (once)."""
+    try:
+        outputs = store_outputs(services, job, result)
+        quality = formats.lint(result.captions, formats.get_profile(job.style or None)).to_dict()
+    except formats.CaptionFormatError as exc:
+        fail(services, job.id, f"provider returned unusable captions: {exc}")
+        return
+
+    def change(j: Job) -> bool:
+        if j.terminal:
+            return False
+        j.status, j.progress, j.outputs, j.quality = DONE, 100, outputs, quality
+        j.error = None
+        if result.details.get("language") and j.language == "auto":
+            j.language = result.details["language"]
+        j.provider_params.update({k: v for k, v in result.details.items() if k in ("language",)})
+        return True
+
+    done = services.store.update(job.id, change)
+    if done is not None:
+        notify(services, done)
+
+
+def store_outputs(services: Services, job: Job, result: CaptionResult) -> list[Output]:
+    public = services.config["public_url"].rstrip("/")
+    outputs = []
+    for fmt in job.output_types:
+        data = result.native.get(fmt) or formats.write(result.captions, fmt)
+        filename = f"{job.id}.{fmt}"
+        key = f"jobs/{job.id}/{filename}"
+        services.storage.put(key, data, content_type_for(key))
+        outputs.append(Output(type=fmt, filename=filename, key=key, url=f"{public}/jobs/{job.id}/download/{fmt}"))
+    return outputs
+
+
+def cancel_remote(job_id: str) -> None:
+    """Tell the provider; the job is already cancelled in the store."""
+    services = get_services()
+    job = services.store.get(job_id)
+    if job is None or job.submitted_at is None:
+        return
+    provider = services.provider(job.provider)
+    try:
+        accepted = provider.cancel(job_view(services, job))
+    except ProviderError as exc:
+        accepted, message = False, str(exc)
+    else:
+        message = "provider confirmed" if accepted else "provider cannot cancel; ignored locally"
+    services.store.update(job_id, lambda j: setattr(j, "details", f"cancelled ({message})"))
+
+
+def deliver_webhook(job_id: str, attempt: int = 1) -> None:
+    """POST the job to its callback_url; non-2xx or network errors are retried with backoff."""
+    services = get_services()
+    job = services.store.get(job_id)
+    if job is None or not job.callback_url:
+        return
+    hooks = services.config["webhooks"]
+    body = job_payload(job).encode()
+    headers = {"Content-Type": "application/json", **sign_webhook(services.config["secret_key"], body)}
+    try:
+        netguard.check_url(job.callback_url, allow=services.allow_networks)
+        response = services.http.post(
+            job.callback_url, data=body, headers=headers, timeout=hooks["timeout_s"], allow_redirects=False
+        )
+        outcome = response.status_code
+        ok = 200 <= response.status_code < 300
+    except netguard.UnsafeURL as exc:
+        services.store.update(job_id, lambda j: setattr(j, "webhook", {"status": "refused", "error": str(exc)}))
+        return
+    except requests.RequestException as exc:
+        outcome, ok = type(exc).__name__, False
+    record = {"status": "delivered" if ok else "retrying", "attempts": attempt, "last": outcome}
+    if not ok and attempt > hooks["retries"]:
+        record["status"] = "failed"
+    services.store.update(job_id, lambda j: setattr(j, "webhook", record))
+    if record["status"] == "retrying":
+        delay = min(hooks["backoff_s"] * 2 ** (attempt - 1), MAX_WEBHOOK_DELAY_S)
+        enqueue(services, deliver_webhook, job_id, attempt + 1, delay=delay)

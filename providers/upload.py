@@ -1,0 +1,47 @@
+"""The ``upload`` provider: captions made elsewhere, sent by the CMS as a caption file.
+
+The API reads and checks the file when the job is created (a broken file is a 400 there);
+here it is read again from storage, normalised, and handed to the gateway, which renders
+every requested output type. Uses: publishing captions made elsewhere, converting archives.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+import formats
+from providers.base import CaptionResult, JobView, Provider, ProviderStatus, Submission
+from providers.errors import PermanentProviderError
+
+
+class UploadParams(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    format = fields.String(
+        validate=validate.OneOf(formats.INPUT_TYPES),
+        metadata={"description": "the caption file's format when its name does not tell"},
+    )
+
+
+class UploadProvider(Provider):
+    """Import an existing caption file (SRT, WebVTT, SBV, TTML/DFXP or our JSON)."""
+
+    params_schema = UploadParams
+    synchronous = True
+    input_kind = "captions"
+
+    def submit(self, job: JobView) -> Submission:
+        if job.open_media is None:
+            raise PermanentProviderError("no caption file was uploaded with this job")
+        with job.open_media() as path:
+            data = path.read_bytes()
+            suffix = path.suffix.lstrip(".").lower()
+        fmt = job.provider_params.get("format") or (suffix if suffix in formats.INPUT_TYPES else None)
+        try:
+            captions = formats.read(data, fmt=fmt, language=job.language)
+        except formats.CaptionFormatError as exc:
+            raise PermanentProviderError(f"caption file cannot be read: {exc}") from exc
+        status = ProviderStatus("done", details=f"imported {len(captions.cues)} cues")
+        return Submission(reference={}, status=status, result=CaptionResult(captions))
