@@ -16,6 +16,7 @@ class Word:
     end: int
     text: str
     probability: float | None = None
+    speaker: str | None = None
 
 
 @dataclass

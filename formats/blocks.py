@@ -1,0 +1,113 @@
+"""The line-by-line cue parser shared by the SRT, WebVTT and SBV readers.
+
+Real files break the textbook layout in many ways, so the parser is driven by timing lines:
+
+- a timing line always starts a new cue, so missing blank lines between cues are harmless;
+- a number on the line right before a timing line is the next cue's number (SRT), and in WebVTT
+  any line after a blank line and right before a timing line is the cue identifier;
+- a blank line followed by more text that is not a number + timing is still text of the current
+  cue (the blank line itself is dropped: the model has no empty lines);
+- WebVTT ``NOTE``, ``STYLE`` and ``REGION`` blocks (after a blank line) are skipped;
+- a line that starts like a time and contains the arrow but does not parse is an error with its
+  line number, and so is text before the first cue: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from formats.errors import CaptionFormatError
+from formats.model import Captions, Cue
+from formats.normalize import normalize
+
+Timing = Callable[[str], "tuple[int, int, str] | None"]
+LineFilter = Callable[[list[str]], "tuple[list[str], str | None]"]
+
+_COMMENT_WORDS = ("NOTE", "STYLE", "REGION")
+
+
+def _is_comment_start(line: str) -> bool:
+    for word in _COMMENT_WORDS:
+        if line.startswith(word) and (len(line) == len(word) or line[len(word)] in " \t"):
+            return True
+    return False
+
+
+def _looks_like_timing(line: str, marker: str) -> bool:
+    """A line that was meant as a timing line: it starts with a digit or '-' and has the marker."""
+    return marker in line and (line[0].isdigit() or line[0] == "-")
+
+
+def parse_blocks(
+    lines: list[str],
+    *,
+    fmt: str,
+    timing: Timing,
+    marker: str,
+    vtt_ids: bool,
+    comments: bool,
+    text_filter: LineFilter,
+    language: str,
+    first: int = 0,
+) -> Captions:
+    """Parse ``lines[first:]`` into captions.
+
+    ``marker`` is a substring every timing line has ("-->" or ","), a cheap test before the regex.
+    ``vtt_ids``: identifiers may be any text (WebVTT) rather than numbers only (SRT).
+    ``text_filter`` turns a cue's raw text lines into plain lines and an optional speaker.
+    """
+    cues: list[Cue] = []
+    cue_lines: list[int] = []
+    buf: list[str] = []  # stripped lines since the last timing line; "" marks a blank line
+    buf_start = first  # index of buf[0] in lines
+    start = end = 0
+    in_cue = False
+    skipping = False
+    for idx in range(first, len(lines)):
+        line = lines[idx].strip()
+        if skipping:
+            if not line:
+                skipping = False
+                buf.append("")
+            continue
+        if not line:
+            buf.append("")
+            continue
+        if marker in line:
+            parsed = timing(line)
+            if parsed is not None:
+                if buf and (
+                    buf[-1].isdigit()
+                    or (vtt_ids and ((len(buf) >= 2 and buf[-2] == "") or (len(buf) == 1 and not in_cue)))
+                ):
+                    buf.pop()  # the next cue's number or identifier
+                if in_cue:
+                    text, speaker = text_filter([b for b in buf if b])
+                    cues.append(Cue(start, end, text, speaker))
+                else:
+                    for offset, extra in enumerate(buf):
+                        if extra:
+                            raise CaptionFormatError(
+                                "text before the first cue timing", line=buf_start + offset + 1, fmt=fmt
+                            )
+                start, end, _settings = parsed
+                cue_lines.append(idx + 1)
+                in_cue = True
+                buf = []
+                buf_start = idx + 1
+                continue
+            if _looks_like_timing(line, marker) and fmt != "sbv":
+                raise CaptionFormatError(f"malformed timing line {line[:60]!r}", line=idx + 1, fmt=fmt)
+        if comments and (not buf or buf[-1] == "") and _is_comment_start(line):
+            skipping = True
+            continue
+        buf.append(line)
+    if in_cue:
+        text, speaker = text_filter([b for b in buf if b])
+        cues.append(Cue(start, end, text, speaker))
+    else:
+        for offset, extra in enumerate(buf):
+            if extra:
+                raise CaptionFormatError("text but no cue timing found", line=buf_start + offset + 1, fmt=fmt)
+        raise CaptionFormatError("no cues found", line=None, fmt=fmt)
+    return Captions(cues=normalize(cues, fmt=fmt, lines=cue_lines), language=language)

@@ -1,0 +1,122 @@
+"""Text handling shared by readers and writers: decoding bytes, line splitting, tags, escaping.
+
+Readers keep plain text only: every HTML-ish tag (``<i>``, ``<b>``, ``<font ...>``, WebVTT
+``<c.x>``, inline timestamps) and SSA override codes (``{\\an8}``) are removed, and italics are not
+kept, because the neutral model has no styling. A WebVTT ``<v Name>`` voice tag becomes the cue's
+speaker.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+# A tag starts with a letter, '/', or a digit (WebVTT inline timestamp) right after '<', so "a < b"
+# and "<3" are left alone.
+TAG_RE = re.compile(r"</?(?:[A-Za-z][^<>]*|\d[\d:.]*)>")
+SSA_OVERRIDE_RE = re.compile(r"\{\\[^{}]*\}")
+VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
+# C0 controls other than tab and newline are not allowed in XML and are replaced in WebVTT.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+_SPACE_RUN_RE = re.compile(r"[ \t]{2,}")
+
+
+def decode(data: bytes) -> str:
+    """Decode caption bytes: BOM first (UTF-8, UTF-16 LE/BE, UTF-32), then BOM-less UTF-16 detected
+    from NUL bytes, then UTF-8, then cp1252 (latin-1 for the five bytes cp1252 leaves undefined).
+
+    Never raises: every byte string decodes to something, and the format readers judge the text.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return data.decode("utf-32", errors="replace").lstrip("\ufeff")
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return data[2:].decode("utf-16-le", errors="replace")
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return data[2:].decode("utf-16-be", errors="replace")
+    head = data[:4000]
+    if len(head) >= 4 and head.count(0) >= len(head) // 4:
+        # ASCII-range text in UTF-16 has a NUL in every other byte; which half says the byte order.
+        odd = head[1::2].count(0)
+        even = head[0::2].count(0)
+        codec = "utf-16-le" if odd > even else "utf-16-be"
+        return data[: len(data) // 2 * 2].decode(codec, errors="replace").lstrip("\ufeff")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on CRLF, LF or a lone CR (and nothing else, so line numbers match what editors show)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def strip_tags(line: str) -> str:
+    """Plain text of one caption line: tags and SSA override codes removed."""
+    if "<" in line:
+        line = TAG_RE.sub("", line)
+    if "{\\" in line:
+        line = SSA_OVERRIDE_RE.sub("", line)
+    return line
+
+
+def unescape_entities(line: str) -> str:
+    """Resolve character references (``&amp;``, ``&lt;``, ``&#233;``, ``&nbsp;`` ...)."""
+    if "&" not in line:
+        return line
+    import html  # only files that use entities pay for the entity table
+
+    return html.unescape(line)
+
+
+def escape_vtt(line: str) -> str:
+    """WebVTT cue text escaping; escaping '>' also guarantees no ``-->`` survives."""
+    if "&" in line:
+        line = line.replace("&", "&amp;")
+    if "<" in line:
+        line = line.replace("<", "&lt;")
+    if ">" in line:
+        line = line.replace(">", "&gt;")
+    return line
+
+
+def escape_xml(text: str) -> str:
+    """XML character data / attribute value escaping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def clean_lines(lines: list[str]) -> list[str]:
+    """Writer-side sanitising of a cue's lines: split embedded newlines, drop control characters,
+    collapse runs of spaces, strip, and drop empty lines (no format allows a blank line in a cue)."""
+    out: list[str] = []
+    for line in lines:
+        if "\n" in line or "\r" in line:
+            out.extend(clean_lines(line.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
+            continue
+        if _CONTROL_RE.search(line):
+            line = _CONTROL_RE.sub("", line)
+        if "\t" in line:
+            line = line.replace("\t", " ")
+        if "  " in line:
+            line = _SPACE_RUN_RE.sub(" ", line)
+        line = line.strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def char_count(lines: list[str], count_spaces: bool = True) -> int:
+    """Characters a viewer reads: tags stripped; with ``count_spaces`` a line break counts as one
+    space, as between words; without it no whitespace is counted."""
+    text = " ".join(strip_tags(line).strip() for line in lines)
+    if count_spaces:
+        return len(text)
+    return sum(1 for ch in text if not ch.isspace())

@@ -1,0 +1,122 @@
+"""Timecodes: one lenient parser shared by the SRT, WebVTT and SBV readers, and the formatters.
+
+The parser accepts what real files contain: ``h:m:s`` or ``m:s``, one or two digit fields,
+``.`` or ``,`` before the fraction, a fraction of any length (a decimal fraction of a second, so
+``0:0:1,5`` is 1.5 s) and a leading minus sign (the readers decide whether a negative time can be
+fixed). All results are integer milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+
+# One time: optional sign, optional hours, minutes, seconds, optional fraction. The groups are
+# fixed-width or separated by ':' so the match never backtracks more than one step.
+TIME_PATTERN = r"(-?)(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d+))?"
+TIME_RE = re.compile(TIME_PATTERN + r"$")
+# ``start --> end`` followed by optional settings (WebVTT) or coordinates (SRT).
+ARROW_TIMING_RE = re.compile(r"\s*" + TIME_PATTERN + r"\s*-->\s*" + TIME_PATTERN + r"(?:\s+(.*?))?\s*$")
+# SBV: ``start,end`` with '.' before the fraction.
+SBV_TIMING_RE = re.compile(r"\s*(-?)(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:\.(\d+))?\s*,\s*" + TIME_PATTERN + r"\s*$")
+
+_SCALE = {1: 100, 2: 10, 3: 1}
+
+
+def ms_from_groups(sign: str, hours: str | None, minutes: str, seconds: str, frac: str | None) -> int:
+    """Milliseconds from the five groups of :data:`TIME_PATTERN`."""
+    ms = (int(hours) * 3600 if hours else 0) * 1000 + int(minutes) * 60000 + int(seconds) * 1000
+    if frac:
+        n = len(frac)
+        if n <= 3:
+            ms += int(frac) * _SCALE[n]
+        else:
+            ms += (int(frac) * 1000 + 10**n // 2) // 10**n
+    return -ms if sign else ms
+
+
+def parse_time(value: str) -> int | None:
+    """Milliseconds of one timecode, or None when ``value`` is not a timecode."""
+    m = TIME_RE.match(value.strip())
+    if m is None:
+        return None
+    return ms_from_groups(*m.groups())
+
+
+def parse_arrow_timing(line: str) -> tuple[int, int, str] | None:
+    """``(start, end, settings)`` of an SRT/WebVTT timing line, or None."""
+    m = ARROW_TIMING_RE.match(line)
+    if m is None:
+        return None
+    g = m.groups()
+    return ms_from_groups(*g[0:5]), ms_from_groups(*g[5:10]), g[10] or ""
+
+
+def parse_sbv_timing(line: str) -> tuple[int, int, str] | None:
+    """``(start, end, "")`` of an SBV timing line, or None."""
+    m = SBV_TIMING_RE.match(line)
+    if m is None:
+        return None
+    g = m.groups()
+    return ms_from_groups(*g[0:5]), ms_from_groups(*g[5:10]), ""
+
+
+def _split(ms: int) -> tuple[int, int, int, int]:
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, f = divmod(rem, 1000)
+    return h, m, s, f
+
+
+def format_srt(ms: int) -> str:
+    """``HH:MM:SS,mmm``."""
+    h, m, s, f = _split(ms)
+    return f"{h:02d}:{m:02d}:{s:02d},{f:03d}"
+
+
+def format_vtt(ms: int) -> str:
+    """``HH:MM:SS.mmm`` (always with hours, which every WebVTT reader accepts); also TTML clock time."""
+    h, m, s, f = _split(ms)
+    return f"{h:02d}:{m:02d}:{s:02d}.{f:03d}"
+
+
+def format_sbv(ms: int) -> str:
+    """``H:MM:SS.mmm``."""
+    h, m, s, f = _split(ms)
+    return f"{h}:{m:02d}:{s:02d}.{f:03d}"
+
+
+# --- 29.97 fps drop-frame timecode (SCC) -------------------------------------------------------
+
+FRAMES_PER_10_MIN = 17982  # 10 minutes of 29.97 fps video: 18000 frames minus 9 * 2 dropped
+FRAMES_PER_MIN = 1798  # a minute whose first two frame numbers are dropped
+
+
+def ms_to_frame(ms: int) -> int:
+    """The 29.97 fps (30000/1001) frame shown at ``ms``, rounded to the nearest frame."""
+    return (ms * 30 + 500) // 1001 if ms >= 0 else 0
+
+
+def frame_to_ms(frame: int) -> int:
+    """The time of the start of ``frame`` in milliseconds, rounded."""
+    return (frame * 1001 + 15) // 30
+
+
+def frame_to_dropframe(frame: int) -> str:
+    """``HH:MM:SS;FF`` drop-frame label of a frame count (frames 0 and 1 are skipped each minute
+    except every tenth minute, which keeps the label in step with the wall clock)."""
+    tens, rem = divmod(frame, FRAMES_PER_10_MIN)
+    dropped = 18 * tens + (2 * ((rem - 2) // FRAMES_PER_MIN) if rem >= 2 else 0)
+    n = frame + dropped
+    ff = n % 30
+    ss = n // 30 % 60
+    mm = n // 1800 % 60
+    hh = n // 108000
+    return f"{hh:02d}:{mm:02d}:{ss:02d};{ff:02d}"
+
+
+def dropframe_to_frame(label: str) -> int:
+    """Frame count of an ``HH:MM:SS;FF`` (or ``HH:MM:SS:FF``) drop-frame label."""
+    hh, mm, ss, ff = (int(x) for x in re.split(r"[:;.]", label.strip()))
+    total_minutes = hh * 60 + mm
+    n = ((hh * 60 + mm) * 60 + ss) * 30 + ff
+    return n - 2 * (total_minutes - total_minutes // 10)

@@ -1,0 +1,74 @@
+"""WebVTT: lenient reader, strict writer.
+
+Reader: a missing ``WEBVTT`` header is tolerated; header lines up to the first blank line are
+skipped; ``NOTE``/``STYLE``/``REGION`` blocks are skipped; cue settings are ignored; tags are removed,
+character references resolved, and a leading ``<v Name>`` becomes the cue's speaker.
+
+Writer: ``WEBVTT`` header, cues sorted and non-overlapping (see :mod:`formats.normalize`), text
+escaped (``&amp; &lt; &gt;``, so no ``-->`` can appear), the speaker as a ``<v Name>`` voice tag.
+"""
+
+from __future__ import annotations
+
+from formats.blocks import parse_blocks
+from formats.model import Captions
+from formats.normalize import prepared
+from formats.text import VOICE_RE, escape_vtt, split_lines, strip_tags, unescape_entities
+from formats.timecode import format_vtt, parse_arrow_timing
+
+
+def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
+    """WebVTT cue text to plain lines and the speaker of a leading voice tag."""
+    speaker = None
+    out = []
+    for i, line in enumerate(raw):
+        if "<" in line:
+            if i == 0 and line.startswith("<v"):
+                m = VOICE_RE.match(line)
+                if m:
+                    name = unescape_entities((m.group(1) or "").strip())
+                    speaker = name or None
+            line = strip_tags(line)
+        if "&" in line:
+            line = unescape_entities(line)
+        line = line.strip()
+        if line:
+            out.append(line)
+    return out, speaker
+
+
+def parse(text: str, language: str = "en") -> Captions:
+    lines = split_lines(text)
+    first = 0
+    if lines and lines[0].lstrip("\ufeff").startswith("WEBVTT"):
+        first = 1
+        while first < len(lines) and lines[first].strip() and "-->" not in lines[first]:
+            first += 1
+    return parse_blocks(
+        lines,
+        fmt="vtt",
+        timing=parse_arrow_timing,
+        marker="-->",
+        vtt_ids=True,
+        comments=True,
+        text_filter=plain_text,
+        language=language,
+        first=first,
+    )
+
+
+def _voice(name: str) -> str:
+    name = " ".join(name.split())
+    return "<v " + name.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;") + ">"
+
+
+def render(captions: Captions) -> str:
+    out = ["WEBVTT\n\n"]
+    for cue in prepared(captions.cues):
+        text = "\n".join(cue.lines)
+        if "&" in text or "<" in text or ">" in text:
+            text = escape_vtt(text)
+        if cue.speaker and cue.speaker.strip():
+            text = _voice(cue.speaker) + text
+        out.append(f"{format_vtt(cue.start)} --> {format_vtt(cue.end)}\n{text}\n\n")
+    return "".join(out)
