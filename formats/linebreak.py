@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-
 def _wordset(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
@@ -29,25 +28,30 @@ FORBIDDEN = 20.0
 
 ARTICLES = _wordset(
     "a an the this that these those my your his her its our their some any no every each another "
-    "such whose several many few")
+    "such whose several many few"
+)
 PRONOUNS = _wordset("i you he she it we they who")
 AUXILIARIES = _wordset(
     "am is are was were be been being have has had do does did will would shall should can could may might "
     "must not never i'm you're he's she's it's we're they're i've you've we've they've i'll you'll he'll "
     "she'll we'll they'll i'd you'd he'd she'd we'd they'd don't doesn't didn't can't cannot won't wouldn't "
-    "isn't aren't wasn't weren't haven't hasn't hadn't shouldn't couldn't mustn't let's there's")
+    "isn't aren't wasn't weren't haven't hasn't hadn't shouldn't couldn't mustn't let's there's"
+)
 CONJUNCTIONS = _wordset(
     "and but or nor so yet because although though while whereas if unless since when whenever where "
-    "whether than as that which who")
+    "whether than as that which who"
+)
 PREPOSITIONS = _wordset(
     "about above across after against along among around at before behind below beneath beside between "
     "beyond by despite down during except for from in inside into like near of off on onto out outside "
-    "over past through throughout to toward towards under underneath until up upon with within without")
+    "over past through throughout to toward towards under underneath until up upon with within without"
+)
 ADJECTIVES = _wordset(
     "good new first last long great little own other old right big high different small large next early "
     "young important public bad same able best better whole real sure free full special clear recent "
     "certain major white black red blue green dark strong local national social political economic "
-    "american british human huge easy hard true false main final only short late low open simple whole")
+    "american british human huge easy hard true false main final only short late low open simple whole"
+)
 _ADJ_SUFFIXES = ("ful", "ous", "ive", "less", "able", "ible", "ical")
 ABBREVIATIONS = _wordset("mr. mrs. ms. dr. st. vs. e.g. i.e. jr. sr. prof. no. mt. etc.")
 _CLOSERS = "\"')]}»”’"

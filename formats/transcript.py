@@ -23,7 +23,8 @@ def transcript(captions: Captions, speakers: bool = True) -> str:
         text = " ".join(cue.lines)
         new_paragraph = (
             not paragraphs
-            or (cue.speaker or prev_speaker) and cue.speaker != prev_speaker
+            or (cue.speaker or prev_speaker)
+            and cue.speaker != prev_speaker
             or (prev_end is not None and cue.start - prev_end >= PARAGRAPH_PAUSE_MS)
         )
         if new_paragraph:

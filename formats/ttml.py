@@ -151,8 +151,9 @@ def parse(text: str, language: str = "en") -> Captions:
         root = ET.fromstring(text.lstrip("\ufeff").lstrip())
     except ET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
-        raise CaptionFormatError(f"not well-formed XML: {exc.msg if hasattr(exc, 'msg') else exc}", line=line,
-                                 fmt="ttml") from None
+        raise CaptionFormatError(
+            f"not well-formed XML: {exc.msg if hasattr(exc, 'msg') else exc}", line=line, fmt="ttml"
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise CaptionFormatError(f"not well-formed XML: {exc}", fmt="ttml") from None
     if _local(root.tag) != "tt":
