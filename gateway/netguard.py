@@ -12,7 +12,7 @@ Checking a name and then connecting to it leaves a gap (DNS rebinding: the name 
 public address for the check and to a private one for the connection). :class:`GuardedAdapter`
 closes it: its connections resolve the host once, check every address, and connect the socket
 to a checked address, while the Host header, TLS SNI and certificate check keep the name.
-:func:`safe_session_get` mounts it on the session it is given. Requests sent through an
+:func:`safe_session_get` sends every hop through it. Requests sent through an
 outbound proxy connect to the proxy, not to the checked address, so there the connect-time check
 does not apply (``check_url`` still does) and the proxy must enforce the destination policy.
 """
@@ -22,12 +22,14 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.cookies import extract_cookies_to_jar
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -55,7 +57,7 @@ def parse_allow(allow: Iterable[str | Network]) -> tuple[Network, ...]:
     networks = []
     for entry in allow:
         try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
+            networks.append(entry if isinstance(entry, Network) else ipaddress.ip_network(entry, strict=False))
         except ValueError:
             raise ValueError(f"invalid network in the URL allow-list: {entry!r}") from None
     return tuple(networks)
@@ -193,7 +195,7 @@ class _GuardedConnectionMixin:
 class GuardedAdapter(HTTPAdapter):
     """A requests transport adapter whose connections only reach addresses ``check_url`` admits."""
 
-    def __init__(self, allow: Iterable[str] = (), **kwargs: Any) -> None:
+    def __init__(self, allow: Iterable[str | Network] = (), **kwargs: Any) -> None:
         self.allow = parse_allow(allow)
         networks = {"guard_allow": self.allow}
         http = type("GuardedHTTPConnection", (_GuardedConnectionMixin, HTTPConnection), networks)
@@ -209,14 +211,17 @@ class GuardedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = self._pool_classes
 
 
-def guard_session(session: requests.Session, allow: Sequence[str] = ()) -> requests.Session:
-    """Mount :class:`GuardedAdapter` for http:// and https:// on ``session`` (once per allow-list)."""
+_ADAPTERS: dict[tuple[Network, ...], GuardedAdapter] = {}
+_ADAPTERS_LOCK = threading.Lock()
+
+
+def guarded_adapter(allow: Iterable[str | Network] = ()) -> GuardedAdapter:
+    """The shared :class:`GuardedAdapter` of an allow-list (its connection pools are reused)."""
     networks = parse_allow(allow)
-    for prefix in ("http://", "https://"):
-        current = session.adapters.get(prefix)
-        if not (isinstance(current, GuardedAdapter) and current.allow == networks):
-            session.mount(prefix, GuardedAdapter(allow))
-    return session
+    with _ADAPTERS_LOCK:
+        if networks not in _ADAPTERS:
+            _ADAPTERS[networks] = GuardedAdapter(networks)
+        return _ADAPTERS[networks]
 
 
 def safe_session_get(
@@ -229,25 +234,53 @@ def safe_session_get(
 ) -> requests.Response:
     """GET ``url`` as a stream, following redirects by hand and checking every hop.
 
-    Each hop goes through :func:`check_url` (scheme, credentials, addresses) and is sent through
-    a :class:`GuardedAdapter` mounted on ``session``, so the address actually connected to is the
-    one that was checked. Credentials and cookies given in ``headers`` are dropped when a
-    redirect leaves the original host. More than ``max_redirects`` redirects raise
+    Each hop goes through :func:`check_url` (scheme, credentials, addresses), then is sent
+    through a :class:`GuardedAdapter`, so the address actually connected to is one that was
+    checked. ``session`` lends its headers, auth, cookies and TLS settings and collects the
+    cookies set; its own adapters are neither used nor changed, so other calls made with it
+    (provider APIs on a private network) are unaffected. ``kw`` takes ``headers``, ``params``,
+    ``auth``, ``cookies``, ``verify``, ``cert`` and ``proxies``. Credentials are dropped when a
+    redirect leaves the first host. More than ``max_redirects`` redirects raise
     :class:`UnsafeURL`. The caller closes the response.
     """
-    guard_session(session, allow)
-    kw.pop("allow_redirects", None)
-    kw.pop("stream", None)
+    adapter = guarded_adapter(allow)
     origin = urlsplit(url).hostname
     current = url
     for _hop in range(max_redirects + 1):
         check_url(current, allow)
-        if urlsplit(current).hostname != origin and kw.get("headers"):
-            kw["headers"] = {k: v for k, v in kw["headers"].items() if k.lower() not in _SENSITIVE_HEADERS}
-        response = session.get(current, allow_redirects=False, stream=True, timeout=timeout, **kw)
+        response = _send(
+            session, adapter, current, cross_host=urlsplit(current).hostname != origin, timeout=timeout, **kw
+        )
         location = session.get_redirect_target(response)
         if location is None:
             return response
         response.close()
         current = urljoin(current, location)
     raise UnsafeURL(f"too many redirects (more than {max_redirects})")
+
+
+def _send(
+    session: requests.Session,
+    adapter: GuardedAdapter,
+    url: str,
+    *,
+    cross_host: bool,
+    timeout: float | tuple[float, float],
+    headers: Mapping[str, str] | None = None,
+    params: Any = None,
+    auth: Any = None,
+    cookies: Any = None,
+    verify: bool | str | None = None,
+    cert: Any = None,
+    proxies: Mapping[str, str] | None = None,
+) -> requests.Response:
+    """One GET through ``adapter`` with the session's settings merged in, as ``Session.send`` does."""
+    request = requests.Request("GET", url, headers=dict(headers or {}), params=params, auth=auth, cookies=cookies)
+    prepared = session.prepare_request(request)
+    if cross_host:
+        for name in _SENSITIVE_HEADERS:
+            prepared.headers.pop(name, None)
+    settings = session.merge_environment_settings(prepared.url, dict(proxies or {}), True, verify, cert)
+    response = adapter.send(prepared, timeout=timeout, **settings)
+    extract_cookies_to_jar(session.cookies, prepared, response.raw)
+    return response

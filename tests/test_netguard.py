@@ -125,6 +125,8 @@ def _app(request: Request) -> Response:
         return Response(status=301, headers={"Location": target})
     if path == "/host":
         return Response(request.host)
+    if path == "/agent":
+        return Response(request.headers.get("User-Agent", ""))
     return Response("ok")
 
 
@@ -176,8 +178,11 @@ def test_adapter_checks_the_address_it_connects_to(server: str) -> None:
     assert response.text == f"localhost:{port}"  # the Host header keeps the name
 
 
-def test_safe_get_hardens_the_session(server: str) -> None:
+def test_safe_get_connects_through_the_guard_and_leaves_the_session_alone(server: str) -> None:
     session = requests.Session()
-    safe_session_get(session, f"{server}/", allow=LOOPBACK).close()
-    assert isinstance(session.get_adapter("http://x/"), GuardedAdapter)
-    assert isinstance(session.get_adapter("https://x/"), GuardedAdapter)
+    session.headers["User-Agent"] = "caption-gateway-test"
+    before = dict(session.adapters)
+    with safe_session_get(session, f"{server}/agent", allow=LOOPBACK) as response:
+        assert isinstance(response.connection, GuardedAdapter)
+        assert response.text == "caption-gateway-test"  # the session's headers are used
+    assert session.adapters == before
