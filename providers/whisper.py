@@ -210,6 +210,14 @@ class WhisperProvider(Provider):
             raise marshmallow.ValidationError({"model": [f"Model {model!r} is not allowed here."]})
         return params
 
+    def job_params(self, job: JobView) -> dict[str, Any]:
+        """The job's ``provider_params`` loaded and checked; the API has checked them already, so a
+        failure here means the settings changed since (a model no longer allowed)."""
+        try:
+            return self.validate_params(self.params_schema().load(job.provider_params or {}))
+        except marshmallow.ValidationError as err:
+            raise PermanentProviderError(f"invalid provider_params: {err.messages}") from err
+
     def load_model(self, model: str | None = None) -> WhisperModel:
         """The process-wide model for ``model`` (default: the ``model`` setting), loaded on first use.
 
@@ -234,7 +242,7 @@ class WhisperProvider(Provider):
         """
         if job.open_media is None:
             raise PermanentProviderError("the job has no media to transcribe")
-        params = self.validate_params(self.params_schema().load(job.provider_params or {}))
+        params = self.job_params(job)
         model_name = str(params.get("model") or self.setting("model"))
         model = self.load_model(model_name)
         if job.is_cancelled():

@@ -127,3 +127,18 @@ def garbage_mp4(folder: Path, size: int = 64 * 1024, name: str = "garbage") -> P
     folder.mkdir(parents=True, exist_ok=True)
     out.write_bytes(os.urandom(size))
     return out
+
+
+def empty_wav(folder: Path, name: str = "empty") -> Path:
+    """A well-formed WAV file holding no samples (zero duration)."""
+    out = folder / f"{name}.wav"
+    folder.mkdir(parents=True, exist_ok=True)
+    _run(
+        [
+            _tool("ffmpeg"),
+            *("-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-frames:a", "0"),
+            str(out),
+        ]
+    )
+    return out
