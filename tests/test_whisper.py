@@ -167,7 +167,7 @@ def test_captions_meet_the_default_style_profile(news_run: tuple[Submission, lis
     submission, _ = news_run
     assert submission.result is not None
     report = formats.lint(submission.result.captions)
-    assert report.violations == [], report.to_dict()
+    assert report.violations == 0, report.to_dict()
 
 
 def test_progress_rises_to_the_end(news_run: tuple[Submission, list[int]]) -> None:
