@@ -14,6 +14,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from formats.profiles import StyleProfile
 
 _EXTENSIONS = {
     ".vtt": "vtt",
@@ -44,17 +48,9 @@ def _read_bytes(path: str) -> bytes:
         return fh.read()
 
 
-def _write_bytes(path: str, data: bytes) -> None:
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    with open(path, "wb") as fh:
-        fh.write(data)
-
-
 def _convert(args: argparse.Namespace) -> int:
     import formats
+    from formats.convert import gc_paused
 
     src = args.source_format or _type_of(args.input)
     dst = args.target_format or _type_of(args.output)
@@ -67,15 +63,28 @@ def _convert(args: argparse.Namespace) -> int:
         src = None  # an extension we cannot read (such as .txt): let the content decide
     if dst not in formats.OUTPUT_TYPES:
         raise UsageError(f"cannot write {dst!r}; output types: {', '.join(formats.OUTPUT_TYPES)}")
-    data = _read_bytes(args.input)
-    captions = formats.read(data, src)
-    del data
-    if args.resegment:
-        captions = formats.resegment(captions, formats.get_profile(args.profile))
-    elif args.profile:
-        formats.get_profile(args.profile)  # validate the name even when it is not used
-    _write_bytes(args.output, formats.write(captions, dst))
+    profile = formats.get_profile(args.profile)  # checked before any work
+    with gc_paused():
+        _convert_files(args, src, dst, profile)
     return 0
+
+
+def _convert_files(args: argparse.Namespace, src: str | None, dst: str, profile: StyleProfile) -> None:
+    import formats
+    from formats.convert import read_text, write_to
+    from formats.text import decode
+
+    text = decode(_read_bytes(args.input))  # the bytes are freed before parsing: large files stay small
+    captions = read_text(text, src)
+    del text
+    if args.resegment:
+        captions = formats.resegment(captions, profile)
+    if args.output == "-":
+        write_to(captions, dst, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        with open(args.output, "wb") as fh:
+            write_to(captions, dst, fh)
 
 
 def _lint(args: argparse.Namespace) -> int:

@@ -78,6 +78,14 @@ def normalize(cues: list[Cue], fmt: str | None = None, lines: list[int] | None =
     return merged
 
 
+def ordered(cues: list[Cue]) -> list[Cue]:
+    """Cues with times fixed as :func:`normalize` does, without changing the caller's objects (the
+    same list when nothing needs fixing). Text is not touched: see :func:`formats.text.cue_text`."""
+    if is_clean(cues):
+        return cues
+    return normalize([replace(c) for c in cues])
+
+
 def prepared(cues: list[Cue]) -> list[Cue]:
     """Cues ready to write: lines sanitised (see :func:`formats.text.clean_lines`) and times fixed,
     without changing the caller's objects."""
@@ -85,6 +93,4 @@ def prepared(cues: list[Cue]) -> list[Cue]:
     for cue in cues:
         lines = clean_lines(cue.lines)
         out.append(cue if lines == cue.lines else replace(cue, lines=lines))
-    if is_clean(out):
-        return out
-    return normalize([replace(c) for c in out])
+    return ordered(out)

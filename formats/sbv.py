@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from formats.blocks import parse_blocks
 from formats.model import Captions
-from formats.normalize import prepared
+from formats.normalize import ordered
 from formats.srt import plain_text
-from formats.text import split_lines
+from formats.text import cue_text, split_lines
 from formats.timecode import format_sbv, parse_sbv_timing
 
 
@@ -23,9 +25,12 @@ def parse(text: str, language: str = "en") -> Captions:
     )
 
 
+def iter_render(captions: Captions) -> Iterator[str]:
+    """The file in pieces (one per cue), so large tracks can be streamed."""
+    for cue in ordered(captions.cues):
+        text = cue_text(cue.lines)
+        yield f"{format_sbv(cue.start)},{format_sbv(cue.end)}\n{text}\n\n"
+
+
 def render(captions: Captions) -> str:
-    out = []
-    for cue in prepared(captions.cues):
-        text = "\n".join(cue.lines)
-        out.append(f"{format_sbv(cue.start)},{format_sbv(cue.end)}\n{text}\n\n")
-    return "".join(out)
+    return "".join(iter_render(captions))

@@ -6,11 +6,13 @@ The writer cannot escape anything (SRT has no escapes), so a ``-->`` in cue text
 
 from __future__ import annotations
 
-from formats.blocks import parse_blocks
+from collections.abc import Iterator
+
+from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
-from formats.normalize import prepared
-from formats.text import split_lines, strip_tags
-from formats.timecode import format_srt, parse_arrow_timing
+from formats.normalize import normalize, ordered
+from formats.text import cue_text, split_lines, strip_tags
+from formats.timecode import parse_arrow_timing
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -26,6 +28,11 @@ def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
 
 
 def parse(text: str, language: str = "en") -> Captions:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    cues = fast_cues(text, vtt_ids=False, text_filter=plain_text)
+    if cues:
+        return Captions(cues=normalize(cues, fmt="srt"), language=language)
     return parse_blocks(
         split_lines(text),
         fmt="srt",
@@ -38,11 +45,25 @@ def parse(text: str, language: str = "en") -> Captions:
     )
 
 
-def render(captions: Captions) -> str:
-    out = []
-    for n, cue in enumerate(prepared(captions.cues), 1):
-        text = "\n".join(cue.lines)
+_CUE = "%d\n%02d:%02d:%02d,%03d --> %02d:%02d:%02d,%03d\n%s\n\n"
+
+
+def iter_render(captions: Captions) -> Iterator[str]:
+    """The file in pieces (one per cue), so large tracks can be streamed."""
+    cue_format = _CUE  # one %-format per cue: the fastest spelling (timecodes as in format_srt)
+    for n, cue in enumerate(ordered(captions.cues), 1):
+        text = cue_text(cue.lines)
         if "-->" in text:
             text = text.replace("-->", "->")
-        out.append(f"{n}\n{format_srt(cue.start)} --> {format_srt(cue.end)}\n{text}\n\n")
-    return "".join(out)
+        s = cue.start
+        e = cue.end
+        yield cue_format % (
+            n,
+            s // 3_600_000, s // 60_000 % 60, s // 1000 % 60, s % 1000,
+            e // 3_600_000, e // 60_000 % 60, e // 1000 % 60, e % 1000,
+            text,
+        )  # fmt: skip
+
+
+def render(captions: Captions) -> str:
+    return "".join(iter_render(captions))

@@ -113,6 +113,25 @@ def clean_lines(lines: list[str]) -> list[str]:
     return out
 
 
+def cue_text(lines: list[str]) -> str:
+    """The cue's lines, sanitised as by :func:`clean_lines`, joined with newlines (fast when clean)."""
+    text = "\n".join(lines)
+    if not text:
+        return text
+    if (
+        text[0] in " \n"
+        or text[-1] in " \n"
+        or "  " in text
+        or " \n" in text
+        or "\n " in text
+        or "\n\n" in text
+        or _CONTROL_RE.search(text)
+        or "\t" in text
+    ):
+        return "\n".join(clean_lines(lines))
+    return text
+
+
 def char_count(lines: list[str], count_spaces: bool = True) -> int:
     """Characters a viewer reads: tags stripped; with ``count_spaces`` a line break counts as one
     space, as between words; without it no whitespace is counted."""

@@ -60,29 +60,20 @@ def parse_sbv_timing(line: str) -> tuple[int, int, str] | None:
     return ms_from_groups(*g[0:5]), ms_from_groups(*g[5:10]), ""
 
 
-def _split(ms: int) -> tuple[int, int, int, int]:
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, f = divmod(rem, 1000)
-    return h, m, s, f
-
-
 def format_srt(ms: int) -> str:
     """``HH:MM:SS,mmm``."""
-    h, m, s, f = _split(ms)
-    return f"{h:02d}:{m:02d}:{s:02d},{f:03d}"
+    # %-formatting with integer arithmetic: the fastest spelling, and writers call this per cue.
+    return "%02d:%02d:%02d,%03d" % (ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60, ms % 1000)  # noqa: UP031
 
 
 def format_vtt(ms: int) -> str:
     """``HH:MM:SS.mmm`` (always with hours, which every WebVTT reader accepts); also TTML clock time."""
-    h, m, s, f = _split(ms)
-    return f"{h:02d}:{m:02d}:{s:02d}.{f:03d}"
+    return "%02d:%02d:%02d.%03d" % (ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60, ms % 1000)  # noqa: UP031
 
 
 def format_sbv(ms: int) -> str:
     """``H:MM:SS.mmm``."""
-    h, m, s, f = _split(ms)
-    return f"{h}:{m:02d}:{s:02d}.{f:03d}"
+    return "%d:%02d:%02d.%03d" % (ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60, ms % 1000)  # noqa: UP031
 
 
 # --- 29.97 fps drop-frame timecode (SCC) -------------------------------------------------------

@@ -10,11 +10,13 @@ escaped (``&amp; &lt; &gt;``, so no ``-->`` can appear), the speaker as a ``<v N
 
 from __future__ import annotations
 
-from formats.blocks import parse_blocks
+from collections.abc import Iterator
+
+from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
-from formats.normalize import prepared
-from formats.text import VOICE_RE, escape_vtt, split_lines, strip_tags, unescape_entities
-from formats.timecode import format_vtt, parse_arrow_timing
+from formats.normalize import normalize, ordered
+from formats.text import VOICE_RE, cue_text, escape_vtt, split_lines, strip_tags, unescape_entities
+from formats.timecode import parse_arrow_timing
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -38,6 +40,14 @@ def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
 
 
 def parse(text: str, language: str = "en") -> Captions:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("WEBVTT"):
+        body = text.find("\n\n")
+        if body != -1 and "-->" not in text[:body]:
+            cues = fast_cues(text, vtt_ids=True, text_filter=plain_text, pos=body + 2)
+            if cues:
+                return Captions(cues=normalize(cues, fmt="vtt"), language=language)
     lines = split_lines(text)
     first = 0
     if lines and lines[0].lstrip("\ufeff").startswith("WEBVTT"):
@@ -62,13 +72,27 @@ def _voice(name: str) -> str:
     return "<v " + name.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;") + ">"
 
 
-def render(captions: Captions) -> str:
-    out = ["WEBVTT\n\n"]
-    for cue in prepared(captions.cues):
-        text = "\n".join(cue.lines)
+_CUE = "%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n\n"
+
+
+def iter_render(captions: Captions) -> Iterator[str]:
+    """The file in pieces (one per cue), so large tracks can be streamed."""
+    yield "WEBVTT\n\n"
+    cue_format = _CUE  # one %-format per cue: the fastest spelling (timecodes as in format_vtt)
+    for cue in ordered(captions.cues):
+        text = cue_text(cue.lines)
         if "&" in text or "<" in text or ">" in text:
             text = escape_vtt(text)
         if cue.speaker and cue.speaker.strip():
             text = _voice(cue.speaker) + text
-        out.append(f"{format_vtt(cue.start)} --> {format_vtt(cue.end)}\n{text}\n\n")
-    return "".join(out)
+        s = cue.start
+        e = cue.end
+        yield cue_format % (
+            s // 3_600_000, s // 60_000 % 60, s // 1000 % 60, s % 1000,
+            e // 3_600_000, e // 60_000 % 60, e // 1000 % 60, e % 1000,
+            text,
+        )  # fmt: skip
+
+
+def render(captions: Captions) -> str:
+    return "".join(iter_render(captions))
