@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from gateway.auth import API_KEY_HEADER, check_api_key
 from gateway.config import load_config
-from gateway.extensions import api
+from gateway import extensions
 from gateway.services import Services, build_services
 
 PUBLIC_ENDPOINTS = ("system.health", "callbacks.", "api-docs.", "static")
@@ -36,12 +36,12 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         },
     )
     app.extensions["caption_gateway"] = services or build_services(cfg)
-    api.init_app(app)
+    extensions.api.init_app(app)
 
     from gateway.api import callbacks, captions, system
 
     for module in (captions, callbacks, system):
-        api.register_blueprint(module.blp)
+        extensions.api.register_blueprint(module.blp)
     app.before_request(_limit_and_authenticate)
     return app
 

@@ -10,6 +10,7 @@ import requests
 from rq import Queue
 
 from gateway.config import load_config
+from gateway.netguard import guarded_adapter
 from gateway.store import JobStore
 from providers.base import Provider
 from providers.registry import Registry, load_registry
@@ -26,6 +27,7 @@ class Services:
     registry: Registry
     storage: Storage
     http: requests.Session = field(default_factory=requests.Session)
+    webhook_http: requests.Session = field(default_factory=requests.Session)
 
     def queue(self, name: str = "default") -> Queue:
         return Queue(name, connection=self.redis)
@@ -38,6 +40,15 @@ class Services:
         return list(self.config["media"]["allow_networks"])
 
 
+def guarded_session(allow: list[str]) -> requests.Session:
+    """A session that connects only to checked addresses (webhooks go to CMS-given URLs)."""
+    session = requests.Session()
+    adapter = guarded_adapter(allow)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def build_services(config: dict[str, Any]) -> Services:
     connection = redis.Redis.from_url(config["redis"]["url"])
     return Services(
@@ -46,6 +57,7 @@ def build_services(config: dict[str, Any]) -> Services:
         store=JobStore(connection, config["redis"]["key_prefix"]),
         registry=load_registry(config.get("providers") or {}),
         storage=make_storage(config["storage"]),
+        webhook_http=guarded_session(config["media"]["allow_networks"]),
     )
 
 

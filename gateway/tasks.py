@@ -27,7 +27,7 @@ from rq.job import Job as RQJob
 import formats
 from gateway import netguard
 from gateway.auth import callback_token, sign_webhook
-from gateway.media import media_opener
+from gateway.media import MediaError, media_opener
 from gateway.models import CANCELLED, DONE, ERROR, PROCESSING, Job, Output, now
 from gateway.schemas import job_payload
 from gateway.services import Services, get_services
@@ -190,6 +190,12 @@ def dispatch(job_id: str) -> None:
     except TransientProviderError as exc:
         transient(services, job_id, exc, dispatch)
         return
+    except MediaError as exc:
+        if exc.transient:
+            transient(services, job_id, TransientProviderError(str(exc)), dispatch)
+        else:
+            fail(services, job_id, f"media: {exc}")
+        return
     except ProviderError as exc:
         fail(services, job_id, str(exc))
         return
@@ -343,7 +349,7 @@ def deliver_webhook(job_id: str, attempt: int = 1) -> None:
     headers = {"Content-Type": "application/json", **sign_webhook(services.config["secret_key"], body)}
     try:
         netguard.check_url(job.callback_url, allow=services.allow_networks)
-        response = services.http.post(
+        response = services.webhook_http.post(
             job.callback_url, data=body, headers=headers, timeout=hooks["timeout_s"], allow_redirects=False
         )
         outcome = response.status_code
