@@ -12,7 +12,7 @@ from gateway.config import load_config
 from gateway import extensions
 from gateway.services import Services, build_services
 
-PUBLIC_ENDPOINTS = ("system.health", "callbacks.", "api-docs.", "static")
+PUBLIC_ENDPOINTS = ("system.Health", "callbacks.", "api-docs.", "static")
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:

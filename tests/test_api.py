@@ -1,0 +1,173 @@
+"""The HTTP API: validation, auth, limits and the uniform error body (no workers needed)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import redis
+
+from tests.conftest import ApiClient
+
+MEDIA = "http://127.0.0.1:1/video.mp4"
+
+
+@pytest.fixture
+def client(gateway) -> ApiClient:
+    return ApiClient(gateway.url)
+
+
+def body(**fields):
+    return {"media_url": MEDIA, "parent_id": "p-1", "provider": "demo", **fields}
+
+
+def assert_error(response, code: int, text: str = "") -> dict:
+    assert response.status_code == code, response.text
+    payload = response.json()
+    assert payload["code"] == code and payload["status"]
+    assert text in (payload.get("message", "") + str(payload.get("errors", ""))), payload
+    return payload
+
+
+def test_health_needs_no_key_and_checks_dependencies(anonymous):
+    response = anonymous.get("/health")
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert checks["redis"]["ok"] and checks["storage"]["ok"]
+
+
+@pytest.mark.parametrize("path", ["/providers", "/jobs/x", "/captions/p-1"])
+def test_routes_need_an_api_key(anonymous, path):
+    assert_error(anonymous.get(path), 401, "API key")
+    assert_error(ApiClient(anonymous.base_url, key="wrong").get(path), 401)
+
+
+def test_post_needs_an_api_key(anonymous):
+    assert_error(anonymous.post("/captions", json=body()), 401)
+
+
+def test_openapi_documents_every_route(anonymous):
+    spec = anonymous.get("/openapi.json").json()
+    paths = set(spec["paths"])
+    expected = {
+        "/captions", "/captions/{parent_id}", "/jobs/{job_id}", "/jobs/{job_id}/cancel",
+        "/jobs/{job_id}/download/{fmt}", "/jobs/{job_id}/transcript/{fmt}",
+        "/callbacks/{provider_id}/{job_id}", "/providers", "/health",
+    }
+    assert expected <= paths
+    assert "ApiKey" in spec["components"]["securitySchemes"]
+    assert anonymous.get("/docs").status_code == 200
+
+
+def test_providers_lists_plugins_with_params_schema(client):
+    providers = {p["id"]: p for p in client.get("/providers").json()}
+    assert {"demo", "upload", "whisper"} <= set(providers)
+    demo = providers["demo"]
+    assert demo["enabled"] and demo["supports_callback"] and demo["distribution"].startswith("caption-gateway-demo")
+    assert demo["params_schema"]["properties"]["priority"]["enum"] == ["standard", "rush"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "text"),
+    [
+        ({"provider": "nope"}, 400, "unknown provider 'nope'"),
+        ({"parent_id": None}, 422, "parent_id"),
+        ({"output_types": ["docx"]}, 422, "output_types"),
+        ({"output_types": []}, 422, "output_types"),
+        ({"output_types": ["vtt", "vtt"]}, 422, "must not repeat"),
+        ({"language": "English!"}, 422, "language"),
+        ({"media_url": "ftp://example.com/a.mp4"}, 422, "media_url"),
+        ({"media_url": None}, 400, "media_url is required"),
+        ({"provider_params": {"priority": "yesterday"}}, 422, "priority"),
+        ({"provider_params": {"unknown": 1}}, 422, "unknown"),
+        ({"style": "comic-sans"}, 422, "style"),
+        ({"surprise": 1}, 422, "surprise"),
+    ],
+)
+def test_bad_input_is_refused_clearly(client, fields, code, text):
+    payload = {k: v for k, v in body(**fields).items() if v is not None}
+    assert_error(client.post("/captions", json=payload), code, text)
+
+
+def test_malformed_json_is_a_400(client):
+    response = client.post("/captions", data="{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 422)
+    assert response.json()["code"] == response.status_code
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/video.mp4",
+        "http://192.168.1.10/video.mp4",
+        "http://[::1]/video.mp4",
+        "http://does-not-exist.invalid/video.mp4",
+    ],
+)
+def test_ssrf_media_urls_are_refused(client, url):
+    assert_error(client.post("/captions", json=body(media_url=url)), 400, "media_url refused")
+
+
+def test_unusual_host_spellings_are_refused(client):
+    assert client.post("/captions", json=body(media_url="http://0x0a000001/video.mp4")).status_code in (400, 422)
+    assert client.post("/captions", json=body(media_url="http://2130706433:80/video.mp4")).status_code in (400, 422)
+
+
+def test_ssrf_callback_url_is_refused(client):
+    response = client.post("/captions", json=body(callback_url="http://169.254.169.254/hook"))
+    assert_error(response, 400, "callback_url refused")
+
+
+def test_nothing_is_stored_when_a_request_is_refused(client, redis_server):
+    client.post("/captions", json=body(provider="nope", parent_id="p-refused"))
+    client.post("/captions", json=body(media_url="http://10.0.0.1/x.mp4", parent_id="p-refused"))
+    assert client.get("/captions/p-refused").json()["total"] == 0
+    assert not list(redis.Redis.from_url(redis_server.url).scan_iter("cg:job:*"))
+
+
+def test_body_over_the_limit_is_413(client, gateway):
+    limit = gateway.app.config["GATEWAY"]["api"]["max_body_bytes"]
+    response = client.post("/captions", json=body(provider_params={"x": "a" * (limit + 10)}))
+    assert_error(response, 413)
+
+
+def test_full_queue_is_429(client, gateway, redis_server):
+    from rq import Queue
+
+    config = gateway.app.config["GATEWAY"]["api"]
+    saved = config["max_queue_length"]
+    config["max_queue_length"] = 1
+    queue = Queue("default", connection=redis.Redis.from_url(redis_server.url))
+    queue.enqueue("gateway.tasks.refresh", "no-such-job")  # no worker runs in this test
+    try:
+        assert_error(client.post("/captions", json=body()), 429, "queue is full")
+    finally:
+        config["max_queue_length"] = saved
+        queue.empty()
+
+
+def test_unknown_job_is_404(client):
+    assert_error(client.get("/jobs/nope"), 404, "no job nope")
+    assert_error(client.post("/jobs/nope/cancel"), 404)
+    assert_error(client.get("/jobs/nope/download/vtt"), 404)
+
+
+def test_download_before_done_is_409(client, redis_server):
+    job = client.post("/captions", json=body(parent_id="p-early")).json()
+    assert_error(client.get(f"/jobs/{job['id']}/download/vtt"), 409, "not ready")
+    assert_error(client.get(f"/jobs/{job['id']}/transcript/txt"), 400, "cannot make a transcript")
+    redis.Redis.from_url(redis_server.url).delete("rq:queue:default")
+
+
+def test_upload_with_a_broken_caption_file_is_400(client):
+    broken = base64.b64encode(b"1\n00:00:05,000 --> banana\nhello\n").decode()
+    response = client.post(
+        "/captions", json={"parent_id": "p-up", "provider": "upload", "caption_file": {"name": "x.srt", "file": broken}}
+    )
+    assert_error(response, 400, "caption_file cannot be read")
+    response = client.post(
+        "/captions", json={"parent_id": "p-up", "provider": "upload", "caption_file": {"name": "x.srt", "file": "%%"}}
+    )
+    assert_error(response, 400, "base64")
+    assert_error(client.post("/captions", json={"parent_id": "p-up", "provider": "upload"}), 400, "caption_file")
