@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
 from formats.normalize import normalize, ordered
-from formats.text import cue_text, split_lines, strip_tags
+from formats.text import SRT_TAG_RE, cue_text, split_lines, strip_tags
 from formats.timecode import parse_arrow_timing
 
 
@@ -20,7 +20,7 @@ def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
     out = []
     for line in raw:
         if "<" in line or "{" in line:
-            line = strip_tags(line).strip()
+            line = strip_tags(line, SRT_TAG_RE).strip()
             if not line:
                 continue
         out.append(line)

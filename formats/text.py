@@ -1,8 +1,8 @@
 """Text handling shared by readers and writers: decoding bytes, line splitting, tags, escaping.
 
-Readers keep plain text only: every HTML-ish tag (``<i>``, ``<b>``, ``<font ...>``, WebVTT
-``<c.x>``, inline timestamps) and SSA override codes (``{\\an8}``) are removed, and italics are not
-kept, because the neutral model has no styling. A WebVTT ``<v Name>`` voice tag becomes the cue's
+Readers keep plain text only: tags (in SRT ``<i> <b> <u> <s> <font ...>``; in WebVTT every tag,
+``<c.x>`` and inline timestamps included) and SSA override codes (``{\\an8}``) are removed, and
+italics are not kept, because the neutral model has no styling. A WebVTT ``<v Name>`` voice tag becomes the cue's
 speaker.
 """
 
@@ -14,6 +14,8 @@ import re
 # A tag starts with a letter, '/', or a digit (WebVTT inline timestamp) right after '<', so "a < b"
 # and "<3" are left alone.
 TAG_RE = re.compile(r"</?(?:[A-Za-z][^<>]*|\d[\d:.]*)>")
+# SRT has no escaping, so only its informal tags are tags there: "<not>" in SRT text is text.
+SRT_TAG_RE = re.compile(r"</?(?:i|b|u|s|font|span)(?:\s[^<>]*)?>", re.IGNORECASE)
 SSA_OVERRIDE_RE = re.compile(r"\{\\[^{}]*\}")
 VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 # C0 controls other than tab and newline are not allowed in XML and are replaced in WebVTT.
@@ -59,12 +61,18 @@ def split_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
-def strip_tags(line: str) -> str:
-    """Plain text of one caption line: tags and SSA override codes removed."""
+def strip_tags(line: str, tags: re.Pattern[str] = TAG_RE) -> str:
+    """Plain text of one caption line: tags (``tags``, WebVTT-style by default) and SSA override
+    codes removed; spaces left doubled by a removed tag are collapsed."""
+    changed = False
     if "<" in line:
-        line = TAG_RE.sub("", line)
+        line, n = tags.subn("", line)
+        changed = n > 0
     if "{\\" in line:
-        line = SSA_OVERRIDE_RE.sub("", line)
+        line, n = SSA_OVERRIDE_RE.subn("", line)
+        changed = changed or n > 0
+    if changed and "  " in line:
+        line = " ".join(line.split())
     return line
 
 

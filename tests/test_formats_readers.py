@@ -1,0 +1,257 @@
+"""Readers: the malformed inputs real SRT/WebVTT/SBV/TTML/JSON files contain, normalised or rejected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import formats
+from formats import CaptionFormatError
+
+DATA = Path(__file__).parent / "data" / "formats"
+
+
+def triples(captions: formats.Captions) -> list[tuple[int, int, list[str]]]:
+    return [(c.start, c.end, c.lines) for c in captions.cues]
+
+
+TWO = [(1000, 2500, ["Hello there."]), (3000, 4000, ["Second cue"])]
+GOOD_SRT = "1\n00:00:01,000 --> 00:00:02,500\nHello there.\n\n2\n00:00:03,000 --> 00:00:04,000\nSecond cue\n"
+
+# (id, input bytes, expected cues) for inputs that must be normalised
+NORMALISED = [
+    ("textbook", GOOD_SRT.encode(), TWO),
+    ("dot-millis", GOOD_SRT.replace(",", ".").encode(), TWO),
+    ("bom", b"\xef\xbb\xbf" + GOOD_SRT.encode(), TWO),
+    ("crlf", GOOD_SRT.replace("\n", "\r\n").encode(), TWO),
+    ("lone-cr", GOOD_SRT.replace("\n", "\r").encode(), TWO),
+    ("utf16-le-bom", GOOD_SRT.encode("utf-16"), TWO),
+    ("utf16-be-no-bom", GOOD_SRT.encode("utf-16-be"), TWO),
+    ("utf16-le-no-bom", GOOD_SRT.encode("utf-16-le"), TWO),
+    (
+        "cp1252",
+        b"1\n00:00:01,000 --> 00:00:02,500\nCaf\xe9 \x93quoted\x94\n",
+        [(1000, 2500, ["Café “quoted”"])],
+    ),
+    ("no-blank-lines", GOOD_SRT.replace("\n\n", "\n").encode(), TWO),
+    (
+        "no-numbers",
+        b"00:00:01,000 --> 00:00:02,500\nHello there.\n\n00:00:03,000 --> 00:00:04,000\nSecond cue\n",
+        TWO,
+    ),
+    (
+        "no-numbers-no-blank-lines",
+        b"00:00:01,000 --> 00:00:02,500\nHello there.\n00:00:03,000 --> 00:00:04,000\nSecond cue\n",
+        TWO,
+    ),
+    (
+        "blank-line-inside-text",
+        b"1\n00:00:01,000 --> 00:00:02,500\nFirst paragraph\n\nsecond paragraph\n\n"
+        b"2\n00:00:03,000 --> 00:00:04,000\nNext\n",
+        [(1000, 2500, ["First paragraph", "second paragraph"]), (3000, 4000, ["Next"])],
+    ),
+    (
+        "negative-start-clamped",
+        b"1\n-00:00:00,500 --> 00:00:01,000\nEarly\n\n2\n00:00:02,000 --> 00:00:03,000\nLater\n",
+        [(0, 1000, ["Early"]), (2000, 3000, ["Later"])],
+    ),
+    (
+        "end-before-start-gets-reading-time",
+        b"1\n00:00:05,000 --> 00:00:04,000\nHello\n\n2\n00:00:09,000 --> 00:00:10,000\nLater\n",
+        [(5000, 6000, ["Hello"]), (9000, 10000, ["Later"])],
+    ),
+    (
+        "end-before-start-capped-by-next",
+        b"1\n00:00:05,000 --> 00:00:04,000\nA rather long line of text for the viewer\n\n"
+        b"2\n00:00:06,000 --> 00:00:07,000\nLater\n",
+        [(5000, 6000, ["A rather long line of text for the viewer"]), (6000, 7000, ["Later"])],
+    ),
+    ("short-timings", b"1\n0:0:1,5 --> 0:0:3,25\nShort\n", [(1500, 3250, ["Short"])]),
+    ("minutes-seconds-only", b"01:02.5 --> 01:04.000\nNo hours\n", [(62500, 64000, ["No hours"])]),
+    ("coordinates", b"1\n00:00:01,000 --> 00:00:02,500  X1:100 X2:600 Y1:50 Y2:80\nHello there.\n", TWO[:1]),
+    (
+        "overlap-trimmed",
+        b"1\n00:00:01,000 --> 00:00:05,000\nOne\n\n2\n00:00:03,000 --> 00:00:06,000\nTwo\n",
+        [(1000, 3000, ["One"]), (3000, 6000, ["Two"])],
+    ),
+    (
+        "out-of-order-sorted",
+        b"2\n00:00:03,000 --> 00:00:04,000\nSecond cue\n\n1\n00:00:01,000 --> 00:00:02,500\nHello there.\n",
+        TWO,
+    ),
+    (
+        "same-start-merged-not-dropped",
+        b"1\n00:00:01,000 --> 00:00:02,000\nTop\n\n2\n00:00:01,000 --> 00:00:03,000\nBottom\n",
+        [(1000, 3000, ["Top", "Bottom"])],
+    ),
+    (
+        "empty-cue-kept",
+        b"1\n00:00:01,000 --> 00:00:02,000\n\n2\n00:00:03,000 --> 00:00:04,000\nSecond cue\n",
+        [(1000, 2000, []), (3000, 4000, ["Second cue"])],
+    ),
+    (
+        "tags-and-ssa-codes",
+        b'1\n00:00:01,000 --> 00:00:02,500\n{\\an8}<i>Hello</i> <font color="red">there.</font>\n',
+        [(1000, 2500, ["Hello there."])],
+    ),
+    ("unknown-tag-is-text", b"1\n00:00:01,000 --> 00:00:02,500\na <not> b & c\n", [(1000, 2500, ["a <not> b & c"])]),
+    ("trailing-spaces-and-tabs", b"1  \n 00:00:01,000 --> 00:00:02,500 \n  Hello there.\t\n", TWO[:1]),
+    ("many-fraction-digits", b"00:00:01,0004 --> 00:00:02,4996\nx\n", [(1000, 2500, ["x"])]),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in NORMALISED], ids=[c[0] for c in NORMALISED])
+def test_srt_reader_normalises(data: bytes, expected: list) -> None:
+    assert triples(formats.read(data, "srt")) == expected
+
+
+@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in NORMALISED], ids=[c[0] for c in NORMALISED])
+def test_sniffing_reads_the_same(data: bytes, expected: list) -> None:
+    assert triples(formats.read(data)) == expected
+
+
+# (id, input, format, expected line of the error, words the message must contain)
+REJECTED = [
+    ("negative-both", b"1\n00:00:01,000 --> 00:00:02,000\nA\n\n2\n-00:00:02,000 --> -00:00:01,000\nB\n", 6, "negative"),
+    ("malformed-timing", b"1\n00:00:01,000 --> 00:0x:02,000\nHi\n", 2, "malformed timing"),
+    ("text-before-first-cue", b"My show\n\n1\n00:00:01,000 --> 00:00:02,000\nHi\n", 1, "before the first cue"),
+    ("no-timing-at-all", b"just some words\nand more\n", 1, "no cue timing"),
+    ("empty", b"", None, "no cues"),
+    ("only-blank-lines", b"\n\n\r\n", None, "no cues"),
+]
+
+
+@pytest.mark.parametrize(("data", "line", "words"), [c[1:] for c in REJECTED], ids=[c[0] for c in REJECTED])
+def test_srt_reader_rejects_with_line(data: bytes, line: int | None, words: str) -> None:
+    with pytest.raises(CaptionFormatError) as err:
+        formats.read(data, "srt")
+    assert err.value.line == line
+    assert err.value.fmt == "srt"
+    assert words in str(err.value)
+
+
+def test_garbage_is_not_recognised() -> None:
+    with pytest.raises(CaptionFormatError) as err:
+        formats.read(b"\x89PNG\r\n\x1a\n\x00\x00garbage")
+    assert "not a caption format" in str(err.value)
+    assert err.value.line == 1
+
+
+def test_scc_is_write_only() -> None:
+    with pytest.raises(CaptionFormatError, match="written but not read"):
+        formats.read(b"Scenarist_SCC V1.0\n\n00:00:00;00\t9420\n")
+
+
+def test_unknown_read_format() -> None:
+    with pytest.raises(CaptionFormatError, match="cannot read 'docx'"):
+        formats.read(GOOD_SRT.encode(), "docx")
+
+
+def test_sample_srt_file() -> None:
+    c = formats.read((DATA / "news.srt").read_bytes())
+    assert len(c.cues) == 5
+    assert c.cues[0].lines == ["[Music playing]"]
+    assert c.cues[2].lines == ["Tonight: storms & floods", "across the northern coast."]
+    assert c.cues[3].lines[1] == '"we are ready -- and we are <not> afraid."'
+    assert c.cues[4].lines == ["Café owners counted the cost."]
+    assert (c.cues[1].start, c.cues[1].end) == (4100, 7250)
+
+
+def test_sample_vtt_file_blocks_voices_entities() -> None:
+    c = formats.read((DATA / "interview.vtt").read_bytes())
+    assert [(q.start, q.end) for q in c.cues] == [(500, 2000), (2200, 5000), (5100, 8000), (8200, 9900)]
+    assert [q.speaker for q in c.cues] == ["Anchor", "Maria Lopez", "Anchor", None]
+    assert c.cues[1].lines == ["Thanks for having me & my team.", "It's a pleasure."]
+    assert c.cues[2].lines == ["So, what happened <exactly> that night?"]
+    assert c.cues[3].lines == ["We waited. And waited."]
+
+
+def test_vtt_without_header_and_with_identifiers() -> None:
+    data = b"a1\n00:01.000 --> 00:02.000\nOne\n\nb2\n00:03.000 --> 00:04.000 align:start\nTwo\n"
+    assert triples(formats.read(data, "vtt")) == [(1000, 2000, ["One"]), (3000, 4000, ["Two"])]
+
+
+def test_vtt_note_with_arrow_and_crlf() -> None:
+    data = (
+        b"WEBVTT\r\n\r\nNOTE 00:00:09.000 --> 00:00:10.000 is not a cue\r\n\r\n00:00:01.000 --> 00:00:02.000\r\nOne\r\n"
+    )
+    assert triples(formats.read(data)) == [(1000, 2000, ["One"])]
+
+
+def test_sample_sbv_file() -> None:
+    c = formats.read((DATA / "sample.sbv").read_bytes())
+    assert triples(c) == [
+        (400, 2100, ["Hi everyone, welcome", "to the channel."]),
+        (2300, 5000, ["Today we're building a bird feeder."]),
+        (5200, 7900, ["You'll need wood, screws,", "and about an hour."]),
+    ]
+
+
+def test_sample_dfxp_file_times_and_text() -> None:
+    c = formats.read((DATA / "broadcast.dfxp").read_bytes())
+    assert c.language == "en-GB"
+    # the div begins at 10 s; 00:00:04:10 is 4 s + 10 frames at 25 fps
+    assert triples(c) == [
+        (10000, 12500, ["The 10 o'clock news", "with Fiona Bruce."]),
+        (12600, 14100, ["Good evening."]),
+        (14400, 16000, ["Rain & wind across the UK."]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "ms"),
+    [("1.5s", 1500), ("1500ms", 1500), ("2m", 120000), ("1h", 3600000), ("45f", 1500), ("20t", 2000)],
+)
+def test_ttml_offset_times(value: str, ms: int) -> None:
+    data = (
+        '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter" '
+        f'ttp:frameRate="30" ttp:tickRate="10"><body><div><p begin="{value}" end="9h">x</p></div></body></tt>'
+    ).encode()
+    assert formats.read(data, "ttml").cues[0].start == ms
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"<tt><body><p begin='1s' end='2s'>x</p>", "not well-formed"),
+        (b"<html><body/></html>", "expected <tt>"),
+        (b'<?xml version="1.0"?><!DOCTYPE tt [<!ENTITY a "aaaa">]><tt/>', "DOCTYPE"),
+        (b"<tt xmlns='http://www.w3.org/ns/ttml'><body><div><p>x</p></div></body></tt>", "without a begin"),
+        (b"<tt xmlns='http://www.w3.org/ns/ttml'><body><div><p begin='soon' end='2s'>x</p></div></body></tt>", "bad"),
+        (b"<tt xmlns='http://www.w3.org/ns/ttml'><body/></tt>", "no timed"),
+    ],
+)
+def test_ttml_rejections(data: bytes, words: str) -> None:
+    with pytest.raises(CaptionFormatError, match=words):
+        formats.read(data, "dfxp")
+
+
+def test_json_reader_accepts_text_and_lists() -> None:
+    data = b'[{"start": 1000, "end": 2000, "text": "a\\nb", "speaker": "Ann"}]'
+    c = formats.read(data)
+    assert triples(c) == [(1000, 2000, ["a", "b"])]
+    assert c.cues[0].speaker == "Ann"
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b'{"cues": [}', "invalid JSON"),
+        (b'{"cues": []}', "no cues"),
+        (b'{"cues": [{"start": "1", "end": 2, "lines": []}]}', "start must be a number"),
+        (b'{"cues": [{"start": 1, "end": 2, "lines": [1]}]}', "list of strings"),
+        (b'{"cues": [{"start": 1, "end": 2}]}', "neither lines nor text"),
+        (b'{"cues": [{"start": NaN, "end": 2, "lines": []}]}', "finite"),
+        (b'{"words": []}', '"cues" list'),
+        (b"[" * 100000, "JSON"),
+    ],
+)
+def test_json_rejections(data: bytes, words: str) -> None:
+    with pytest.raises(CaptionFormatError, match=words):
+        formats.read(data, "json")
+
+
+def test_reader_rejects_non_bytes() -> None:
+    with pytest.raises(CaptionFormatError, match="expected bytes"):
+        formats.read("1\n00:00:01,000 --> 00:00:02,000\nx\n")  # type: ignore[arg-type]
