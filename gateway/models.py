@@ -51,6 +51,7 @@ class Job:
     progress: int | None = None
     outputs: list[Output] = field(default_factory=list)
     quality: dict[str, Any] | None = None
+    provider_info: dict[str, Any] = field(default_factory=dict)
     media_key: str | None = None
     created_at: float = field(default_factory=now)
     updated_at: float = field(default_factory=now)

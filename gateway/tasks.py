@@ -302,7 +302,7 @@ def complete(services: Services, job: Job, result: CaptionResult) -> None:
         j.error = None
         if result.details.get("language") and j.language == "auto":
             j.language = result.details["language"]
-        j.provider_params.update({k: v for k, v in result.details.items() if k in ("language",)})
+        j.provider_info = dict(result.details)
         return True
 
     done = services.store.update(job.id, change)
