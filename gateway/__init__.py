@@ -7,9 +7,9 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_smorest import abort
 
+from gateway import extensions
 from gateway.auth import API_KEY_HEADER, check_api_key
 from gateway.config import load_config
-from gateway import extensions
 from gateway.services import Services, build_services
 
 PUBLIC_ENDPOINTS = ("system.Health", "callbacks.", "api-docs.", "static")

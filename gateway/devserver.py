@@ -44,11 +44,12 @@ def start_redis(var: Path, port: int) -> subprocess.Popen | None:
     if server is None:
         sys.exit("redis-server is not installed: run `make run` (it installs it) or apt-get install redis-server")
     (var / "redis").mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"), "--appendonly", "yes"],
-        stdout=open(var / "log" / "redis.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    with open(var / "log" / "redis.log", "ab") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"), "--appendonly", "yes"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     for _ in range(100):
         try:
             client.ping()
@@ -73,12 +74,24 @@ def run_local(port: int = 8000, var_dir: str = "var") -> int:
     commands = {
         "worker-default": [python, "-m", "gateway.cli", "worker", "default"],
         "worker-asr": [python, "-m", "gateway.cli", "worker", "asr"],
-        "gateway": [python, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-                    "--access-logfile", "-", "wsgi:app"],
+        "gateway": [
+            python,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ],
     }
     for name, cmd in commands.items():
-        log = open(var / "log" / f"{name}.log", "ab")
-        procs.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)))
+        with open(var / "log" / f"{name}.log", "ab") as log:
+            procs.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)))
     key = env["GATEWAY_API_KEYS"].split(",")[0]
     print(USAGE.format(port=port, key=key, var=var))
     stop = {"now": False}

@@ -109,7 +109,9 @@ class JobStore:
         key = self._key("parent", parent_id)
         ids = self.redis.zrange(key, offset, offset + limit - 1)
         total = self.redis.zcard(key)
-        raws = self.redis.mget([self._key("job", i.decode() if isinstance(i, bytes) else i) for i in ids]) if ids else []
+        raws = (
+            self.redis.mget([self._key("job", i.decode() if isinstance(i, bytes) else i) for i in ids]) if ids else []
+        )
         return [Job.from_json(r) for r in raws if r], total
 
     def claim(self, name: str, job_id: str, ttl: int) -> bool:

@@ -140,7 +140,9 @@ def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
     if status.state == DONE:
         finalize(job.id)
     elif status.state in (ERROR, CANCELLED):
-        message = status.error or f"provider reported {status.state}" + (f": {status.details}" if status.details else "")
+        message = status.error or f"provider reported {status.state}" + (
+            f": {status.details}" if status.details else ""
+        )
         if status.state == CANCELLED and services.store.get(job.id).status == CANCELLED:
             return
         fail(services, job.id, message, details=status.details)
@@ -161,7 +163,9 @@ def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
 def transient(services: Services, job_id: str, exc: TransientProviderError, again: Callable, *args: Any) -> None:
     """Run ``again(*args)`` later with backoff, or fail the job when retries are spent."""
     limits = services.config["workers"]
-    job = services.store.update(job_id, lambda j: None if j.terminal else setattr(j, "transient_failures", j.transient_failures + 1))
+    job = services.store.update(
+        job_id, lambda j: None if j.terminal else setattr(j, "transient_failures", j.transient_failures + 1)
+    )
     if job is None:
         return
     if job.transient_failures > limits["transient_retries"]:
@@ -355,7 +359,8 @@ def deliver_webhook(job_id: str, attempt: int = 1) -> None:
         outcome = response.status_code
         ok = 200 <= response.status_code < 300
     except netguard.UnsafeURL as exc:
-        services.store.update(job_id, lambda j: setattr(j, "webhook", {"status": "refused", "error": str(exc)}))
+        refused = {"status": "refused", "error": str(exc)}
+        services.store.update(job_id, lambda j: setattr(j, "webhook", refused))
         return
     except requests.RequestException as exc:
         outcome, ok = type(exc).__name__, False

@@ -8,7 +8,7 @@ sees a job through :class:`JobView`, and answers with plain values (:class:`Subm
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -133,7 +133,6 @@ class Provider:
     synchronous: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
     install_hint: ClassVar[str] = ""
-
 
     def __init__(self, settings: Mapping[str, Any] | None = None, session: requests.Session | None = None) -> None:
         self.settings: Mapping[str, Any] = settings or {}

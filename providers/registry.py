@@ -122,7 +122,9 @@ def discover(group: str = ENTRY_POINT_GROUP) -> list[ProviderEntry]:
         distinct = {ep.value for ep in eps}
         if len(distinct) > 1:
             dists = ", ".join(sorted(ep.dist.name if ep.dist else "unknown" for ep in eps))
-            entries.append(ProviderEntry(pid, dists, disabled_reason=f"provider id registered more than once ({dists})"))
+            entries.append(
+                ProviderEntry(pid, dists, disabled_reason=f"provider id registered more than once ({dists})")
+            )
             continue
         entry = load_entry(eps[0])
         if entry.disabled_reason:

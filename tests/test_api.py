@@ -50,9 +50,15 @@ def test_openapi_documents_every_route(anonymous):
     spec = anonymous.get("/openapi.json").json()
     paths = set(spec["paths"])
     expected = {
-        "/captions", "/captions/{parent_id}", "/jobs/{job_id}", "/jobs/{job_id}/cancel",
-        "/jobs/{job_id}/download/{fmt}", "/jobs/{job_id}/transcript/{fmt}",
-        "/callbacks/{provider_id}/{job_id}", "/providers", "/health",
+        "/captions",
+        "/captions/{parent_id}",
+        "/jobs/{job_id}",
+        "/jobs/{job_id}/cancel",
+        "/jobs/{job_id}/download/{fmt}",
+        "/jobs/{job_id}/transcript/{fmt}",
+        "/callbacks/{provider_id}/{job_id}",
+        "/providers",
+        "/health",
     }
     assert expected <= paths
     assert "ApiKey" in spec["components"]["securitySchemes"]

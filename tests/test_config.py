@@ -10,9 +10,15 @@ SECRETS = {"GATEWAY_API_KEYS": "k1, k2", "GATEWAY_SECRET_KEY": "s" * 32}
 
 
 def test_defaults_and_environment_overrides():
-    config = load_config(environ={**SECRETS, "GATEWAY_REDIS_URL": "redis://db:6379/2", "GATEWAY_API_PAGE_SIZE": "7",
-                                  "GATEWAY_MEDIA_ALLOW_NETWORKS": "[10.0.0.0/8]",
-                                  "GATEWAY_PROVIDERS_WHISPER_MODEL": "small.en"})
+    config = load_config(
+        environ={
+            **SECRETS,
+            "GATEWAY_REDIS_URL": "redis://db:6379/2",
+            "GATEWAY_API_PAGE_SIZE": "7",
+            "GATEWAY_MEDIA_ALLOW_NETWORKS": "[10.0.0.0/8]",
+            "GATEWAY_PROVIDERS_WHISPER_MODEL": "small.en",
+        }
+    )
     assert config["redis"]["url"] == "redis://db:6379/2"
     assert config["api"]["page_size"] == 7
     assert config["media"]["allow_networks"] == ["10.0.0.0/8"]

@@ -26,7 +26,10 @@ from storage import ObjectNotFound, StorageError, content_type_for
 
 blp = Blueprint("captions", __name__, description="Caption jobs")
 # The request body may be JSON or multipart; document it as JSON, parse either.
-blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING, "json_or_form": "application/json"}
+blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+    **blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+    "json_or_form": "application/json",
+}
 
 
 def get_job_or_404(job_id: str) -> Job:

@@ -17,7 +17,10 @@ import requests
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-SRT_TEMPLATE = "1\n00:00:01,000 --> 00:00:03,500\nOrder {id}: the council met on Tuesday.\n\n2\n00:00:04,000 --> 00:00:06,000\nIt voted to fund the library & the pool.\n"
+SRT_TEMPLATE = (
+    "1\n00:00:01,000 --> 00:00:03,500\nOrder {id}: the council met on Tuesday.\n\n"
+    "2\n00:00:04,000 --> 00:00:06,000\nIt voted to fund the library & the pool.\n"
+)
 
 
 @dataclass
