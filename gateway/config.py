@@ -114,7 +114,7 @@ def _value_problems(config: Mapping[str, Any]) -> list[str]:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
             problems.append(f"media.allow_networks: {net!r} is not a CIDR network")
-    for path in (("api", "max_body_bytes"), ("api", "max_queue_length"), ("api", "page_size"), ("media", "max_bytes")):
+    for path in (("api", "max_body_bytes"), ("api", "max_queue_length"), ("media", "max_bytes")):
         if config[path[0]][path[1]] <= 0:
             problems.append(f"{'.'.join(path)} must be positive")
     if not str(config["public_url"]).startswith(("http://", "https://")):

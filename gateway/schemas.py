@@ -113,18 +113,6 @@ class JobSchema(ma.Schema):
     timings = fields.Function(lambda job: job.timings(), metadata={"description": "queue_s, run_s, total_s"})
 
 
-class JobListSchema(ma.Schema):
-    jobs = fields.List(fields.Nested(JobSchema))
-    total = fields.Integer()
-    offset = fields.Integer()
-    limit = fields.Integer()
-
-
-class PageArgsSchema(ma.Schema):
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
-
-
 class ProviderSchema(ma.Schema):
     id = fields.String()
     enabled = fields.Boolean()

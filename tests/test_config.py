@@ -14,13 +14,13 @@ def test_defaults_and_environment_overrides():
         environ={
             **SECRETS,
             "GATEWAY_REDIS_URL": "redis://db:6379/2",
-            "GATEWAY_API_PAGE_SIZE": "7",
+            "GATEWAY_API_MAX_QUEUE_LENGTH": "7",
             "GATEWAY_MEDIA_ALLOW_NETWORKS": "[10.0.0.0/8]",
             "GATEWAY_PROVIDERS_WHISPER_MODEL": "small.en",
         }
     )
     assert config["redis"]["url"] == "redis://db:6379/2"
-    assert config["api"]["page_size"] == 7
+    assert config["api"]["max_queue_length"] == 7
     assert config["media"]["allow_networks"] == ["10.0.0.0/8"]
     assert config["providers"]["whisper"]["model"] == "small.en"
     assert config["api_keys"] == ["k1", "k2"]
@@ -40,7 +40,7 @@ def test_config_file_is_merged(tmp_path):
     [
         ({}, "GATEWAY_API_KEYS"),
         ({"GATEWAY_API_KEYS": "k"}, "GATEWAY_SECRET_KEY"),
-        ({**SECRETS, "GATEWAY_API_PAGE_SIZE": "many"}, "api.page_size (GATEWAY_API_PAGE_SIZE) must be int"),
+        ({**SECRETS, "GATEWAY_API_MAX_QUEUE_LENGTH": "many"}, "api.max_queue_length (GATEWAY_API_MAX_QUEUE_LENGTH) must be int"),
         ({**SECRETS, "GATEWAY_STORAGE_BACKEND": "s3"}, "storage.s3.bucket is required"),
         ({**SECRETS, "GATEWAY_STORAGE_BACKEND": "ftp"}, "storage.backend must be"),
         ({**SECRETS, "GATEWAY_MEDIA_ALLOW_NETWORKS": "[nonsense]"}, "not a CIDR network"),

@@ -156,10 +156,11 @@ def test_cancel_running_job_then_409_after(api, simulator):
 def test_parent_listing_oldest_first_and_paginated(api, simulator):
     ids = [create(api, parent_id="video-list")["id"] for _ in range(3)]
     create(api, parent_id="other-video")
-    listing = api.get("/captions/video-list").json()
-    assert [j["id"] for j in listing["jobs"]] == ids and listing["total"] == 3
-    page = api.get("/captions/video-list?offset=1&limit=1").json()
-    assert [j["id"] for j in page["jobs"]] == ids[1:2]
+    listing = api.get("/captions/video-list")
+    assert [j["id"] for j in listing.json()] == ids
+    assert json.loads(listing.headers["X-Pagination"])["total"] == 3
+    page = api.get("/captions/video-list?page=2&page_size=1").json()
+    assert [j["id"] for j in page] == ids[1:2]
 
 
 def test_idempotency_key_returns_the_same_job(api, simulator):
@@ -168,7 +169,7 @@ def test_idempotency_key_returns_the_same_job(api, simulator):
     again = api.post("/captions", json=body, headers={"Idempotency-Key": "abc"})
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
-    assert api.get("/captions/video-idem").json()["total"] == 1
+    assert len(api.get("/captions/video-idem").json()) == 1
     other = api.post("/captions", json={**body, "language": "fr"}, headers={"Idempotency-Key": "abc"})
     assert other.status_code == 422
 

@@ -19,12 +19,13 @@ from gateway import netguard, tasks
 from gateway.api import services
 from gateway.auth import API_KEY_HEADER, key_scope
 from gateway.models import CANCELLED, Job
-from gateway.schemas import CaptionRequestSchema, JobListSchema, JobSchema, PageArgsSchema
+from gateway.schemas import CaptionRequestSchema, JobSchema
 from gateway.services import Services
 from gateway.store import IdempotencyConflict
 from storage import ObjectNotFound, StorageError, content_type_for
 
 blp = Blueprint("captions", __name__, description="Caption jobs")
+PAGE_SIZE = 50
 # The request body may be JSON or multipart; document it as JSON, parse either.
 blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
     **blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
@@ -181,13 +182,18 @@ def put_or_503(svc: Services, key: str, data: bytes) -> None:
 
 @blp.route("/captions/<parent_id>")
 class ParentJobs(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, JobListSchema)
-    def get(self, page: dict[str, Any], parent_id: str):
-        """The jobs of one parent (a video in the CMS), oldest first, paginated."""
-        limit = page["limit"] or services().config["api"]["page_size"]
-        jobs, total = services().store.list_by_parent(parent_id, page["offset"], limit)
-        return {"jobs": jobs, "total": total, "offset": page["offset"], "limit": limit}
+    @blp.response(200, JobSchema(many=True))
+    @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
+    def get(self, parent_id: str, pagination_parameters):
+        """The jobs of one parent (a video in the CMS), oldest first.
+
+        A JSON array, as NYT's API answers; ``page`` and ``page_size`` select a page and the
+        ``X-Pagination`` header tells the total.
+        """
+        p = pagination_parameters
+        jobs, total = services().store.list_by_parent(parent_id, p.first_item, p.page_size)
+        p.item_count = total
+        return jobs
 
 
 @blp.route("/jobs/<job_id>", endpoint="Job")
