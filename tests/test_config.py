@@ -40,7 +40,7 @@ def test_config_file_is_merged(tmp_path):
     [
         ({}, "GATEWAY_API_KEYS"),
         ({"GATEWAY_API_KEYS": "k"}, "GATEWAY_SECRET_KEY"),
-        ({**SECRETS, "GATEWAY_API_MAX_QUEUE_LENGTH": "many"}, "api.max_queue_length (GATEWAY_API_MAX_QUEUE_LENGTH) must be int"),
+        ({**SECRETS, "GATEWAY_API_MAX_QUEUE_LENGTH": "x"}, "(GATEWAY_API_MAX_QUEUE_LENGTH) must be int"),
         ({**SECRETS, "GATEWAY_STORAGE_BACKEND": "s3"}, "storage.s3.bucket is required"),
         ({**SECRETS, "GATEWAY_STORAGE_BACKEND": "ftp"}, "storage.backend must be"),
         ({**SECRETS, "GATEWAY_MEDIA_ALLOW_NETWORKS": "[nonsense]"}, "not a CIDR network"),
