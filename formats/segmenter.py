@@ -6,7 +6,8 @@
 3. Within each stretch, cue ends are chosen by dynamic programming over word positions. A cue must
    fit in ``max_lines`` lines of ``max_chars_per_line`` and last at most ``max_duration_ms`` (a single
    word that is longer than a line or lasts longer is the only exception: it gets a cue of its own).
-   Among those, the cost prefers few cues, ends at sentence punctuation, then clause punctuation,
+   Among those, the cost prefers few cues, ends at sentence punctuation (and, mildly, no sentence
+   ending inside a cue), then clause punctuation,
    then before a conjunction or preposition (the scoring in :mod:`formats.linebreak`, shared with
    line breaking), and heavily penalises cues that could not be read at ``max_cps`` or shown for
    ``min_duration_ms`` even after extending their end.
@@ -31,6 +32,7 @@ from formats.profiles import StyleProfile, get_profile
 CUE_COST = 1.0
 CPS_PENALTY = 30.0
 SHORT_PENALTY = 6.0
+INNER_SENTENCE_END = 1.5  # a sentence that ends inside a cue: cues preferably end with sentences
 
 
 def clean_words(words: list[Word]) -> list[Word]:
@@ -93,6 +95,7 @@ def _cut(words: list[Word], next_start: float, profile: StyleProfile) -> list[li
         lines_used = 1
         line_len = 0
         chars = 0
+        inner = 0.0
         start = words[i].start
         for j in range(i, n):
             wlen = len(words[j].text)
@@ -112,7 +115,7 @@ def _cut(words: list[Word], next_start: float, profile: StyleProfile) -> list[li
             chars += lengths[j]
             spoken = words[j].end - start
             readable = min(spoken + rooms[j], profile.max_duration_ms)
-            cost = CUE_COST + breaks[j]
+            cost = CUE_COST + breaks[j] + inner
             if readable <= 0 or chars * 1000 / readable > profile.max_cps:
                 over = chars * 1000 / readable - profile.max_cps if readable > 0 else 50.0
                 cost += CPS_PENALTY + 10 * over
@@ -122,6 +125,10 @@ def _cut(words: list[Word], next_start: float, profile: StyleProfile) -> list[li
             if total < best[j + 1]:
                 best[j + 1] = total
                 back[j + 1] = i
+            if j == i and wlen > max_chars:
+                break  # a word longer than a line gets a cue of its own
+            if breaks[j] == 0.0 and j + 1 < n:
+                inner += INNER_SENTENCE_END
     cuts: list[list[Word]] = []
     j = n
     while j > 0:

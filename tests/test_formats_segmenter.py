@@ -1,0 +1,331 @@
+"""The word-to-cue segmenter, the line breaker, style profiles and the quality linter."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import formats
+from formats import Captions, Cue, Word, get_profile, lint, segment
+from formats.linebreak import FORBIDDEN, break_lines, break_penalty
+
+NEWS = (
+    "Good evening. Tonight we begin with the storm that swept across the northern coast, leaving thousands "
+    "of homes without power. John Smith, the mayor of the city, said the damage was worse than expected, and "
+    "that crews would be working through the night. We went to the house where the family had been sheltering "
+    "since Tuesday. They told us they had never seen anything like it. Meanwhile, in the capital, lawmakers "
+    "argued about the budget for the third day in a row. The bill would cost $3.5 million over 10 years, or "
+    "about 12 percent more than last year. Nobody knows when the vote will happen, but Mary Johnson, who leads "
+    "the committee, said she expects a decision by Friday."
+)
+
+
+def speak(text: str, wpm: float = 150, seed: int = 1, pause_ms: tuple[int, ...] = (300, 600, 1200)) -> list[Word]:
+    """Whisper-like words (leading space, attached punctuation) at about ``wpm``, pausing after sentences."""
+    rng = random.Random(seed)
+    ms_per_char = 60000 / wpm / 6
+    t = 400
+    words = []
+    for tok in text.split():
+        dur = int(len(tok) * ms_per_char * rng.uniform(0.8, 1.2)) + 40
+        words.append(Word(t, t + dur, " " + tok, round(rng.uniform(0.6, 1.0), 2)))
+        t += dur + rng.choice((10, 30, 60, 90))
+        if tok.endswith((".", "?", "!")):
+            t += rng.choice(pause_ms)
+    return words
+
+
+def words_of(captions: Captions) -> list[str]:
+    return [w for cue in captions.cues for line in cue.lines for w in line.split()]
+
+
+def assert_well_formed(captions: Captions, max_chars: int = 42, max_lines: int = 2) -> None:
+    cues = captions.cues
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert a.start < b.start and a.end <= b.start, (a, b)
+    for cue in cues:
+        assert cue.end > cue.start
+        assert len(cue.lines) <= max_lines, cue.lines
+        for line in cue.lines:
+            assert len(line) <= max_chars or (len(cue.words) == 1 and " " not in line), cue.lines
+
+
+def test_news_stream_has_no_violations_and_keeps_every_word() -> None:
+    words = speak(NEWS)
+    captions = segment(words)
+    report = lint(captions)
+    assert report.violations == 0, report.to_dict()
+    assert words_of(captions) == NEWS.split()
+    assert [w.text for c in captions.cues for w in c.words] == NEWS.split()  # stripped of the leading space
+    assert_well_formed(captions)
+    # cue ends fall on punctuation where the rules allow it
+    ends = [c.lines[-1][-1] for c in captions.cues]
+    assert sum(e in ".,?!" for e in ends) >= len(ends) * 0.75, [c.lines for c in captions.cues]
+
+
+def test_never_splits_article_noun_or_names() -> None:
+    captions = segment(speak(NEWS))
+    boundaries = []
+    for k, cue in enumerate(captions.cues):
+        for a, b in zip(cue.lines, cue.lines[1:], strict=False):
+            boundaries.append((a.split()[-1], b.split()[0]))
+        if k + 1 < len(captions.cues):
+            boundaries.append((cue.lines[-1].split()[-1], captions.cues[k + 1].lines[0].split()[0]))
+    for before, after in boundaries:
+        assert before.lower() not in {"the", "a", "an", "john", "mary", "we", "they", "would", "will", "$3.5", "10"}, (
+            before,
+            after,
+        )
+
+
+def test_line_breaker_keeps_the_house_and_john_smith_together() -> None:
+    assert break_lines("We finally went inside the house where John Smith lived for years".split(), 42, 2) == [
+        "We finally went inside the house",
+        "where John Smith lived for years",
+    ]
+    lines = break_lines("Yesterday afternoon the police spoke to John Smith about it again".split(), 42, 2)
+    assert lines == ["Yesterday afternoon the police spoke", "to John Smith about it again"]  # before "to"
+    assert break_lines("Short enough for one line.".split(), 42, 2) == ["Short enough for one line."]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ("done.", "Then", 0.0),
+        ("however,", "we", 1.0),
+        ("house", "and", 2.0),
+        ("the", "house", FORBIDDEN),
+        ("John", "Smith", FORBIDDEN),
+        ("they", "said", FORBIDDEN),
+        ("didn't", "go", FORBIDDEN),
+        ("big", "house", FORBIDDEN),
+        ("Mr.", "Smith", FORBIDDEN),
+    ],
+)
+def test_break_penalties(before: str, after: str, expected: float) -> None:
+    assert break_penalty(before, after) == expected
+
+
+def test_fast_speech_still_meets_reading_speed() -> None:
+    captions = segment(speak(NEWS, wpm=180, seed=3, pause_ms=(250, 400)))
+    report = lint(captions)
+    assert report.over_cps.count == 0, report.to_dict()
+    assert report.violations == 0, report.to_dict()
+    assert_well_formed(captions)
+
+
+def test_long_pauses_end_cues() -> None:
+    words = speak("Hello there, my friend. How are you?", wpm=150)
+    later = [Word(w.start + 5000, w.end + 5000, w.text) for w in speak("I am fine, thanks.", wpm=150)]
+    captions = segment(words + later)
+    pause_start = words[-1].end
+    assert [c.lines for c in captions.cues] == [["Hello there, my friend."], ["How are you?"], ["I am fine, thanks."]]
+    # the cue before the pause runs into the silence by at most what reading speed and minimum duration need
+    assert pause_start <= captions.cues[1].end <= pause_start + 500
+    assert captions.cues[2].start == later[0].start
+    assert lint(captions).violations == 0
+
+
+def test_short_isolated_word_gets_minimum_duration() -> None:
+    captions = segment([Word(1000, 1250, " Yes."), Word(5000, 5400, " No."), Word(5450, 5900, " Never.")])
+    assert [(c.start, c.end) for c in captions.cues] == [(1000, 1833), (5000, 5900)]
+    assert lint(captions).violations == 0
+
+
+def test_gap_closing_and_min_gap() -> None:
+    words = [Word(0, 2000, " One two three four."), Word(2300, 4000, " Five six seven eight.")]
+    captions = segment(words, get_profile({"max_lines": 1, "max_chars_per_line": 30}))
+    assert [(c.start, c.end) for c in captions.cues] == [(0, 2217), (2300, 4000)]
+
+
+def test_speaker_change_ends_a_cue() -> None:
+    words = [
+        Word(0, 300, " Are", speaker="Ann"),
+        Word(320, 700, " you", speaker="Ann"),
+        Word(720, 1100, " ready?", speaker="Ann"),
+        Word(1150, 1500, " Yes,", speaker="Bob"),
+        Word(1520, 1900, " I", speaker="Bob"),
+        Word(1920, 2400, " am.", speaker="Bob"),
+    ]
+    captions = segment(words)
+    assert [(c.speaker, c.lines) for c in captions.cues] == [("Ann", ["Are you ready?"]), ("Bob", ["Yes, I am."])]
+
+
+def test_word_longer_than_a_line_is_the_only_exception() -> None:
+    long_word = "Pneumonoultramicroscopicsilicovolcanoconiosis-related"
+    words = speak(f"Doctors said the {long_word} cases were rising quickly this winter.", wpm=150)
+    captions = segment(words)
+    assert_well_formed(captions)
+    lonely = [c for c in captions.cues if long_word in c.lines]
+    assert len(lonely) == 1 and lonely[0].lines == [long_word]
+    report = lint(captions)
+    assert report.lines_too_long.count == 1
+
+
+def test_whisper_punctuation_tokens_attach_to_words() -> None:
+    words = [Word(0, 400, " Hello"), Word(400, 420, ","), Word(450, 900, " world"), Word(900, 910, " .")]
+    captions = segment(words)
+    assert captions.cues[0].lines == ["Hello, world."]
+    assert [w.text for w in captions.cues[0].words] == ["Hello,", "world."]
+
+
+def test_numbers_stay_with_their_units() -> None:
+    text = "Prices rose by 12 percent in the first quarter and then by another 15 percent in the second one."
+    captions = segment(speak(text, wpm=160))
+    flat = [line for c in captions.cues for line in c.lines]
+    assert not any(line.endswith((" 12", " 15")) for line in flat), flat
+
+
+def test_ten_minute_stream() -> None:
+    sentences = [s.strip() + "." for s in NEWS.split(".") if s.strip()]
+    rng = random.Random(5)
+    text = " ".join(rng.choice(sentences) for _ in range(130))
+    words = speak(text, wpm=155, seed=9)
+    assert words[-1].end > 10 * 60 * 1000 * 0.9
+    captions = segment(words)
+    report = lint(captions)
+    assert report.violations == 0, report.to_dict()
+    assert 130 <= report.words_per_minute <= 170
+    assert words_of(captions) == text.split()
+    assert_well_formed(captions)
+
+
+def test_profiles_change_the_layout() -> None:
+    words = speak(NEWS)
+    bbc = segment(words, get_profile("bbc"))
+    cea = segment(words, get_profile("cea608"))
+    assert all(len(line) <= 37 for c in bbc.cues for line in c.lines)
+    assert all(len(line) <= 32 for c in cea.cues for line in c.lines)
+    assert len(cea.cues) > len(segment(words).cues)
+    assert lint(bbc, get_profile("bbc")).violations == 0
+
+
+word_stream = st.lists(
+    st.tuples(
+        st.integers(0, 3000),  # gap before the word
+        st.integers(0, 2500),  # duration
+        st.text(st.characters(categories=("L", "N", "P")), min_size=1, max_size=50),
+        st.sampled_from([None, None, "A", "B"]),
+    ),
+    min_size=1,
+    max_size=120,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(stream=word_stream, profile=st.sampled_from(["netflix-en", "bbc", "cea608"]))
+def test_random_streams_never_overlap_or_overflow(stream: list, profile: str) -> None:
+    words = []
+    t = 0
+    for gap, dur, text, speaker in stream:
+        t += gap
+        words.append(Word(t, t + dur, " " + text, None, speaker))
+        t += dur
+    p = get_profile(profile)
+    captions = segment(words, p)
+    assert_well_formed(captions, p.max_chars_per_line, p.max_lines)
+    assert all(c.end - c.start <= p.max_duration_ms for c in captions.cues)
+    report = lint(captions, p)
+    assert report.overlaps.count == report.out_of_order.count == report.too_many_lines.count == 0
+    assert report.too_long.count == 0
+    # nothing is lost
+    kept = "".join(w.text for c in captions.cues for w in c.words)
+    assert kept == "".join("".join(w.text.split()) for w in words)
+
+
+def test_empty_and_blank_words() -> None:
+    assert segment([]).cues == []
+    assert segment([Word(0, 100, "  ")]).cues == []
+
+
+def test_resegment_from_cues_without_words() -> None:
+    track = Captions(
+        cues=[
+            Cue(0, 9000, ["This single caption is far too long to read because it goes on and on and on,"]),
+            Cue(9000, 15000, ["and it continues here with even more words that nobody can read in time."]),
+        ]
+    )
+    again = formats.resegment(track)
+    assert lint(again).lines_too_long.count == 0
+    assert words_of(again) == words_of(track)
+    assert len(again.cues) >= 3
+
+
+# --- profiles -----------------------------------------------------------------------------------
+
+
+def test_default_and_named_profiles() -> None:
+    p = get_profile()
+    assert (p.name, p.max_chars_per_line, p.max_lines, p.max_cps) == ("netflix-en", 42, 2, 20.0)
+    assert (p.min_duration_ms, p.max_duration_ms, p.gap_close_ms, p.min_gap_ms) == (833, 7000, 500, 83)
+    assert get_profile("bbc").max_chars_per_line == 37
+    assert get_profile("cea608").max_chars_per_line == 32
+    assert set(formats.PROFILES) >= {"netflix-en", "bbc", "cea608"}
+
+
+def test_profile_overrides() -> None:
+    p = get_profile({"profile": "bbc", "max_cps": 15, "count_spaces": False})
+    assert (p.max_chars_per_line, p.max_cps, p.count_spaces, p.name) == (37, 15, False, "bbc+custom")
+    with pytest.raises(AttributeError):
+        p.max_cps = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("netflix", "unknown style profile 'netflix'"),
+        ({"profile": "nope"}, "unknown style profile 'nope'"),
+        ({"max_chars": 40}, "unknown style profile field 'max_chars'"),
+        ({"max_lines": 0}, "'max_lines' must be a finite number >= 1"),
+        ({"max_lines": 2.5}, "whole number"),
+        ({"max_cps": "fast"}, "must be a number"),
+        ({"count_spaces": "yes"}, "true or false"),
+        ({"min_duration_ms": 9000}, "less than max_duration_ms"),
+        (42, "a name or a mapping"),
+    ],
+)
+def test_profile_errors(spec: object, words: str) -> None:
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        get_profile(spec)  # type: ignore[arg-type]
+
+
+# --- linter -------------------------------------------------------------------------------------
+
+
+def test_linter_counts_each_rule() -> None:
+    track = Captions(
+        cues=[
+            Cue(0, 1000, ["Twenty-five characters ok"]),  # 0: over cps (25 chars in 1 s)
+            Cue(1000, 1500, ["Short"]),  # 1: too short
+            Cue(1400, 9000, ["Too long", "three", "lines"]),  # 2: overlaps 1, too long, too many lines
+            Cue(1300, 2500, ["<i>out of order</i>"]),  # 3: out of order, tags stripped -> 12 chars ok
+            Cue(10000, 12000, []),  # 4: empty
+            Cue(13000, 16000, ["x" * 43, "y" * 43]),  # 5: two lines too long, over cps (87 chars in 3 s)
+        ]
+    )
+    report = lint(track)
+    d = report.to_dict()
+    assert d["over_cps"] == {"count": 2, "share": round(2 / 6, 4), "cues": [0, 5], "truncated": False}
+    assert (d["too_short"]["cues"], d["too_long"]["cues"], d["too_many_lines"]["cues"]) == ([1], [2], [2])
+    assert (d["overlaps"]["cues"], d["out_of_order"]["cues"], d["empty"]["cues"]) == ([2], [3], [4])
+    assert d["lines_too_long"]["count"] == 2 and d["lines_too_long"]["cues"] == [5]
+    assert d["lines_too_long"]["share"] == 2 / 8  # per line: 8 lines in all
+    assert report.violations == 2 + 1 + 1 + 1 + 1 + 1 + 1 + 2 == d["violations"]
+    assert d["count_spaces"] is True and d["profile"] == "netflix-en"
+
+
+def test_linter_spaces_setting_and_wpm() -> None:
+    cue = Cue(0, 1000, ["aaaa aaaa aaaa aaaa a"])  # 21 characters with spaces, 17 without
+    assert lint(Captions(cues=[cue])).over_cps.count == 1
+    assert lint(Captions(cues=[cue]), get_profile({"count_spaces": False})).over_cps.count == 0
+    track = Captions(cues=[Cue(0, 30000, ["one two three"]), Cue(30000, 60000, ["four five"])])
+    assert lint(track).words_per_minute == 5.0
+
+
+def test_linter_caps_listed_cues() -> None:
+    track = Captions(cues=[Cue(i * 1000, i * 1000 + 100, ["x"]) for i in range(120)])
+    d = lint(track).to_dict()
+    assert d["too_short"]["count"] == 120 and len(d["too_short"]["cues"]) == 50 and d["too_short"]["truncated"]
