@@ -1,7 +1,7 @@
 """Caption quality without a reference (CAPTIONS.md, "Measuring quality").
 
-Checked against a style profile: reading speed (characters per second of the cue text with tags
-stripped; spaces and line breaks count as one character each when the profile's ``count_spaces`` is
+Checked against a style profile: reading speed (characters per second of the cue text with
+formatting tags such as ``<i>`` stripped, though model text is normally plain already; spaces and line breaks count as one character each when the profile's ``count_spaces`` is
 set, which is the default), line length, lines per cue, minimum and maximum duration, overlaps,
 out-of-order starts and empty cues; words per minute is reported for information. Each check gives
 a count, a share and the indices (0-based, in track order) of the first offending cues.
@@ -14,7 +14,7 @@ from typing import Any
 
 from formats.model import Captions
 from formats.profiles import StyleProfile, get_profile
-from formats.text import char_count, strip_tags
+from formats.text import KNOWN_TAG_RE, char_count, strip_tags
 
 MAX_LISTED = 50
 
@@ -101,7 +101,7 @@ def lint(captions: Captions, profile: StyleProfile | None = None) -> QualityRepo
     lines_long = Check(total=sum(len(c.lines) for c in cues))
     words = 0
     for i, cue in enumerate(cues):
-        plain = [strip_tags(line).strip() for line in cue.lines]
+        plain = [strip_tags(line, KNOWN_TAG_RE).strip() for line in cue.lines]
         plain = [line for line in plain if line]
         duration = cue.end - cue.start
         if not plain:

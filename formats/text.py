@@ -16,6 +16,8 @@ import re
 TAG_RE = re.compile(r"</?(?:[A-Za-z][^<>]*|\d[\d:.]*)>")
 # SRT has no escaping, so only its informal tags are tags there: "<not>" in SRT text is text.
 SRT_TAG_RE = re.compile(r"</?(?:i|b|u|s|font|span)(?:\s[^<>]*)?>", re.IGNORECASE)
+# Formatting tags of any format, for measuring text that may still carry some (the linter).
+KNOWN_TAG_RE = re.compile(r"</?(?:c|i|b|u|s|v|lang|ruby|rt|font|span)(?:[.\s][^<>]*)?>|<\d[\d:.]*>", re.IGNORECASE)
 SSA_OVERRIDE_RE = re.compile(r"\{\\[^{}]*\}")
 VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 # C0 controls other than tab and newline are not allowed in XML and are replaced in WebVTT.
@@ -141,9 +143,9 @@ def cue_text(lines: list[str]) -> str:
 
 
 def char_count(lines: list[str], count_spaces: bool = True) -> int:
-    """Characters a viewer reads: tags stripped; with ``count_spaces`` a line break counts as one
+    """Characters a viewer reads: formatting tags stripped; with ``count_spaces`` a line break counts as one
     space, as between words; without it no whitespace is counted."""
-    text = " ".join(strip_tags(line).strip() for line in lines)
+    text = " ".join(strip_tags(line, KNOWN_TAG_RE).strip() for line in lines)
     if count_spaces:
         return len(text)
     return sum(1 for ch in text if not ch.isspace())
