@@ -1,10 +1,11 @@
 """Caption quality without a reference (CAPTIONS.md, "Measuring quality").
 
 Checked against a style profile: reading speed (characters per second of the cue text with
-formatting tags such as ``<i>`` stripped, though model text is normally plain already; spaces and line breaks count as one character each when the profile's ``count_spaces`` is
-set, which is the default), line length, lines per cue, minimum and maximum duration, overlaps,
-out-of-order starts and empty cues; words per minute is reported for information. Each check gives
-a count, a share and the indices (0-based, in track order) of the first offending cues.
+formatting tags such as ``<i>`` stripped, though model text is normally plain already; spaces and
+line breaks count as one character each when the profile's ``count_spaces`` is set, the default),
+line length, lines per cue, minimum and maximum duration, overlaps, out-of-order starts and empty
+cues; words per minute is reported for information. Each check gives a count, a share and the
+indices (0-based, in track order) of the first offending cues.
 """
 
 from __future__ import annotations

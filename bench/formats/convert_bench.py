@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-WORDS = (
+VOCABULARY = (
     "the a storm city mayor said damage worse than expected crews would working through night we went "
     "house where family had been sheltering since Tuesday they told us never seen anything like it "
     "café naïve & < > rock'n'roll 42 percent"
-).split()
+)
+WORDS = VOCABULARY.split()
 
 
 def make_srt(path: Path, cues: int, seed: int = 7) -> None:
