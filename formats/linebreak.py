@@ -54,6 +54,7 @@ ADJECTIVES = _wordset(
 )
 _ADJ_SUFFIXES = ("ful", "ous", "ive", "less", "able", "ible", "ical")
 ABBREVIATIONS = _wordset("mr. mrs. ms. dr. st. vs. e.g. i.e. jr. sr. prof. no. mt. etc.")
+MAX_BALANCED_WORDS = 120
 _CLOSERS = "\"')]}»”’"
 _SENTENCE_PUNCT = ".?!…"
 _CLAUSE_PUNCT = ",;:–—"
@@ -120,6 +121,8 @@ def break_lines(words: Sequence[str], max_chars: int, max_lines: int) -> list[st
     total = sum(lengths) + n - 1
     if total <= max_chars:
         return [" ".join(words)]
+    if n > MAX_BALANCED_WORDS:
+        return greedy_lines(words, max_chars)  # the balanced search is quadratic; cues never get here
     penalties = [break_penalty(words[k - 1], words[k]) for k in range(1, n)]
     inf = float("inf")
     for k in range(2, max_lines + 1):

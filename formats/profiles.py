@@ -40,6 +40,8 @@ PROFILES: dict[str, StyleProfile] = {
 }
 DEFAULT_PROFILE = "netflix-en"
 
+# Upper bounds keep the segmenter's search small and the numbers meaningful for captions.
+_MAXIMUM = {"max_chars_per_line": 120, "max_lines": 8, "max_cps": 100}
 _INT_FIELDS = {f.name for f in fields(StyleProfile) if f.type in ("int", int)}
 
 
@@ -61,6 +63,9 @@ def _check_value(name: str, value: Any) -> Any:
     minimum = 0 if name in ("min_gap_ms", "gap_close_ms", "max_extend_ms", "min_duration_ms") else 1
     if not value >= minimum or value != value or value == float("inf"):
         raise ValueError(f"profile field {name!r} must be a finite number >= {minimum}, got {value!r}")
+    maximum = _MAXIMUM.get(name)
+    if maximum is not None and value > maximum:
+        raise ValueError(f"profile field {name!r} must be at most {maximum}, got {value!r}")
     return value
 
 

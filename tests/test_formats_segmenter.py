@@ -281,6 +281,7 @@ def test_profile_overrides() -> None:
         ({"max_chars": 40}, "unknown style profile field 'max_chars'"),
         ({"max_lines": 0}, "'max_lines' must be a finite number >= 1"),
         ({"max_lines": 2.5}, "whole number"),
+        ({"max_lines": 50}, "'max_lines' must be at most 8"),
         ({"max_cps": "fast"}, "must be a number"),
         ({"count_spaces": "yes"}, "true or false"),
         ({"min_duration_ms": 9000}, "less than max_duration_ms"),
