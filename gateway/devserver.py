@@ -95,21 +95,19 @@ def run_local(port: int = 8000, var_dir: str = "var") -> int:
     key = env["GATEWAY_API_KEYS"].split(",")[0]
     print(USAGE.format(port=port, key=key, var=var))
     stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    try:
-        while not stop["now"]:
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}: see {var}/log/{name}.log", file=sys.stderr)
-                    stop["now"] = True
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    for _name, proc in reversed(procs):
+    for signum in (signal.SIGINT, signal.SIGTERM):  # set both: a background shell ignores SIGINT
+        signal.signal(signum, lambda *_: stop.update(now=True))
+    while not stop["now"]:
+        for name, proc in procs:
+            if proc.poll() is not None:
+                print(f"{name} exited with {proc.returncode}: see {var}/log/{name}.log", file=sys.stderr)
+                stop["now"] = True
+        time.sleep(0.5)
+    print("stopping...")
+    for _name, proc in reversed(procs):  # the gateway and workers first, Redis last
         proc.terminate()
-    for _name, proc in procs:
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
     return 0
