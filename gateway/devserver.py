@@ -49,6 +49,7 @@ def start_redis(var: Path, port: int) -> subprocess.Popen | None:
             [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"), "--appendonly", "yes"],
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops Redis last
         )
     for _ in range(100):
         try:
@@ -91,7 +92,8 @@ def run_local(port: int = 8000, var_dir: str = "var") -> int:
     }
     for name, cmd in commands.items():
         with open(var / "log" / f"{name}.log", "ab") as log:
-            procs.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)))
+            proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append((name, proc))
     key = env["GATEWAY_API_KEYS"].split(",")[0]
     print(USAGE.format(port=port, key=key, var=var))
     stop = {"now": False}
