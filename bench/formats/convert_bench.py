@@ -79,8 +79,9 @@ def commands(src: Path, out: Path) -> dict[str, list[str]]:
     return cmds
 
 
-def run_once(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of ``cmd`` as a fresh child process."""
+def run_once(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of one run of ``cmd`` as a fresh
+    child process. CPU time is less disturbed than wall time by other work on the machine."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -89,7 +90,7 @@ def run_once(cmd: list[str]) -> tuple[float, int]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err[-500:]}")
-    return wall, usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def count_cues(path: Path) -> int:
@@ -109,24 +110,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"input: {args.cues} cues, {size / 1e6:.1f} MB; {args.runs} runs each")
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
         print()
-        print("| converter | median s | min s | peak RSS MiB | cues out |")
-        print("|---|---:|---:|---:|---:|")
+        print(f"load average before: {os.getloadavg()[0]:.2f}")
+        print("| converter | median wall s | min wall s | median CPU s | peak RSS MiB | cues out |")
+        print("|---|---:|---:|---:|---:|---:|")
         for name, cmd in commands(src, Path(tmp) / "out.vtt").items():
             if args.only and name.split()[0] not in args.only:
                 continue
             out = Path(tmp) / "out.vtt"
-            times, peaks = [], []
+            times, cpus, peaks = [], [], []
             for _ in range(args.runs):
                 if out.exists():
                     out.unlink()
-                wall, rss = run_once(cmd)
+                wall, cpu, rss = run_once(cmd)
                 times.append(wall)
+                cpus.append(cpu)
                 peaks.append(rss)
             print(
-                f"| {name} | {statistics.median(times):.2f} | {min(times):.2f} | {max(peaks) / 1024:.0f} "
+                f"| {name} | {statistics.median(times):.2f} | {min(times):.2f} | {statistics.median(cpus):.2f} "
+                f"| {max(peaks) / 1024:.0f} "
                 f"| {count_cues(out)} |",
                 flush=True,
             )
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 
