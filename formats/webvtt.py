@@ -68,8 +68,10 @@ def parse(text: str, language: str = "en") -> Captions:
 
 
 def _voice(name: str) -> str:
-    name = " ".join(name.split())
-    return "<v " + name.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;") + ">"
+    name = " ".join(name.split()).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    if name.endswith("-"):
+        name = name[:-1] + "&#45;"  # "--" + the tag's ">" would read as "-->"
+    return "<v " + name + ">"
 
 
 _CUE = "%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n\n"

@@ -177,6 +177,13 @@ def test_our_webvtt_is_valid_and_escaped() -> None:
     assert "--&gt; here" in text and "&lt;b&gt;all&lt;/b&gt;" in text and "<v Ann>" in text
 
 
+@pytest.mark.parametrize("speaker", ["Ann--", "A -->", "<b>Bob</b> & co", "x-"])
+def test_speaker_names_never_break_webvtt(speaker: str) -> None:
+    data = formats.write(Captions(cues=[Cue(0, 1000, ["hi"], speaker)]), "vtt")
+    assert formats.validate_webvtt(data) == []
+    assert formats.read(data).cues[0].speaker == speaker
+
+
 def test_sample_files_convert_to_valid_webvtt() -> None:
     for name in ("news.srt", "interview.vtt", "sample.sbv", "broadcast.dfxp"):
         data = formats.write(formats.read((DATA / name).read_bytes()), "vtt")
