@@ -49,7 +49,8 @@ def enqueue(services: Services, func: Callable, *args: Any, queue: str = "defaul
     workers = services.config["workers"]
     options = {
         "job_timeout": workers["job_timeout_s"],
-        "retry": Retry(max=workers["task_retries"], interval=[5, 30, 120]),
+        # the first retry runs at once (a task whose worker died), later ones back off
+        "retry": Retry(max=workers["task_retries"], interval=[0, 30, 120]),
         "on_failure": Callback(on_task_failure),
         "result_ttl": 600,
     }

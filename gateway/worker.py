@@ -8,11 +8,15 @@ model loaded once stays loaded for every later job; one such worker per core is 
 from __future__ import annotations
 
 import logging
+import threading
 
 from rq import SimpleWorker, Worker
+from rq.worker import WorkerStatus
 
 from gateway import tasks
 from gateway.services import Services
+
+log = logging.getLogger(__name__)
 
 
 class _FailVisibly:
@@ -28,17 +32,50 @@ class GatewayWorker(_FailVisibly, Worker):
 
 
 class GatewaySimpleWorker(_FailVisibly, SimpleWorker):
-    pass
+    """Runs tasks in its own process (a loaded model stays loaded), with heartbeats from a thread.
+
+    RQ's SimpleWorker gives a running task a heartbeat lease as long as the job timeout (an hour
+    here), so the task of a killed worker would wait that long to be found abandoned and run
+    again. Like the forking worker's monitor loop, a thread renews a short lease instead.
+    """
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        return self.job_monitoring_interval + 60
+
+    def execute_job(self, job, queue) -> None:
+        execution = self.prepare_execution(job)
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.job_monitoring_interval):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except Exception:  # a missed beat only shortens the lease; keep working
+                    log.exception("heartbeat for %s failed", job.id)
+
+        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+        thread.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            done.set()
+            thread.join()
+        self.set_state(WorkerStatus.IDLE)
 
 
 def run_worker(services: Services, queues: list[str], burst: bool = False, name: str | None = None) -> bool:
     """Work on ``queues`` until stopped (or empty, with ``burst``); with the RQ scheduler on."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cls = GatewaySimpleWorker if "asr" in queues else GatewayWorker
+    maintenance = services.config["workers"]["maintenance_interval_s"]
     worker = cls(
         [services.queue(q) for q in queues],
         connection=services.redis,
         name=name,
-        maintenance_interval=services.config["workers"]["maintenance_interval_s"],
+        maintenance_interval=maintenance,
+        # An idle worker blocks on the queue for worker_ttl - 15 s and runs maintenance only
+        # between waits: this keeps the wait as short as the maintenance interval.
+        worker_ttl=maintenance + 15,
+        job_monitoring_interval=services.config["workers"]["heartbeat_interval_s"],
     )
     return worker.work(burst=burst, with_scheduler=True)

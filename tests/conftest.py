@@ -42,7 +42,7 @@ def gateway_env(tmp_path_factory, redis_server, simulator) -> Iterator[dict]:
     config = {
         "providers": {"demo": {"base_url": simulator.url, "api_key": DEMO_KEY}},
         "media": {"allow_networks": ["127.0.0.0/8"]},
-        "workers": {"transient_backoff_s": 1, "maintenance_interval_s": 5},
+        "workers": {"transient_backoff_s": 1, "maintenance_interval_s": 5, "heartbeat_interval_s": 2},
         "webhooks": {"backoff_s": 1, "retries": 3},
     }
     (folder / "config.yaml").write_text(yaml.safe_dump(config))

@@ -84,3 +84,18 @@ def test_unreadable_media_fails_cleanly(api, clips):
     failed = api.wait_job(post_media(api, clips["broken"])["id"], timeout=60)
     assert failed["status"] == "error"
     assert "cannot decode media" in failed["error"]
+
+
+def test_a_killed_asr_worker_does_not_leave_its_job_stuck(api, clips, workers):
+    """SIGKILL the asr worker mid-transcription; a new worker runs the job again to the end.
+
+    The dead worker's lease on the task runs out a minute after its last heartbeat, then
+    maintenance puts the task back on the queue.
+    """
+    job = post_media(api, clips["long"])
+    wait_for(lambda: (api.get(f"/jobs/{job['id']}").json()["progress"] or 0) > 0, 120, 0.05, what="progress")
+    workers["asr"].kill()
+    workers["asr"].start()
+    done = api.wait_job(job["id"], timeout=240)
+    assert done["status"] == "done", done
+    assert word_error_rate(LONG_SCRIPT, api.get(f"/jobs/{job['id']}/download/txt").text) <= 0.15
