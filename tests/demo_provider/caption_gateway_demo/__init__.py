@@ -58,19 +58,29 @@ class DemoProvider(Provider):
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.settings.get('api_key', '')}"}
+        timeout = float(self.settings.get("timeout_s", 10))
         try:
-            response = self.session.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
+            response = self.session.request(method, self.base_url + path, headers=headers, timeout=timeout, **kwargs)
         except requests.RequestException as exc:
             raise TransientProviderError(f"demo service unreachable: {exc}") from exc
         if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("Retry-After")
+            retry_after = response.headers.get("Retry-After", "")
             raise TransientProviderError(
-                f"demo service answered {response.status_code}", float(retry_after) if retry_after else None
+                f"demo service answered {response.status_code}", float(retry_after) if retry_after.isdigit() else None
             )
         if response.status_code >= 400:
-            message = response.json().get("error", response.text) if response.content else response.reason
-            raise PermanentProviderError(f"demo service refused: {message}")
+            raise PermanentProviderError(f"demo service refused: {_error_message(response)}")
         return response
+
+    def _json(self, response: requests.Response, *keys: str) -> dict[str, Any]:
+        """The response's JSON object, which must hold ``keys``; anything else is a provider error."""
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise PermanentProviderError("demo service answered something that is not JSON") from exc
+        if not isinstance(data, dict) or any(key not in data for key in keys):
+            raise PermanentProviderError(f"demo service answered an unexpected document (wanted {', '.join(keys)})")
+        return data
 
     def _status(self, order: dict[str, Any]) -> ProviderStatus:
         state = STATES.get(order["status"])
@@ -83,22 +93,39 @@ class DemoProvider(Provider):
         if job.provider_params.get("use_callback", True):
             body["callback"] = job.callback_url
         body.pop("use_callback", None)
-        order = self._call("POST", "/v1/orders", json=body).json()
+        order = self._json(self._call("POST", "/v1/orders", json=body), "id", "status")
         return Submission(reference={"ProviderID": order["id"]}, status=self._status(order))
 
     def check(self, job: JobView) -> ProviderStatus:
-        return self._status(self._call("GET", f"/v1/orders/{job.provider_params['ProviderID']}").json())
+        response = self._call("GET", f"/v1/orders/{job.provider_params['ProviderID']}")
+        return self._status(self._json(response, "status"))
 
     def fetch(self, job: JobView) -> CaptionResult:
         path = f"/v1/orders/{job.provider_params['ProviderID']}/captions"
         srt = self._call("GET", path, params={"format": "srt"}).content
-        return CaptionResult(formats.read(srt, "srt", language=job.language), native={"srt": srt})
+        try:
+            captions = formats.read(srt, "srt", language=job.language)
+        except formats.CaptionFormatError as exc:
+            raise PermanentProviderError(f"demo service returned unreadable captions: {exc}") from exc
+        return CaptionResult(captions, native={"srt": srt})
 
     def cancel(self, job: JobView) -> bool:
-        return bool(self._call("POST", f"/v1/orders/{job.provider_params['ProviderID']}/cancel").json()["cancelled"])
+        response = self._call("POST", f"/v1/orders/{job.provider_params['ProviderID']}/cancel")
+        return bool(self._json(response, "cancelled")["cancelled"])
 
     def parse_callback(self, job: JobView, request: CallbackRequest) -> ProviderStatus | None:
         data = request.json if isinstance(request.json, dict) else request.form
         if str(data.get("id")) != str(job.provider_params.get("ProviderID")):
             raise PermanentProviderError("callback is about another order")
         return None
+
+
+def _error_message(response: requests.Response) -> str:
+    """The service's own error words when the body is its JSON envelope, else the status line."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"{response.status_code} {response.reason}"
