@@ -90,7 +90,12 @@ def job_view(services: Services, job: Job) -> JobView:
         pct = max(0, min(100, int(pct)))
         if pct != last["progress"]:
             last["progress"] = pct
-            services.store.update(job.id, lambda j: None if j.terminal else setattr(j, "progress", pct))
+
+            def change(j: Job) -> bool:
+                j.progress = pct
+                return not j.terminal
+
+            services.store.update(job.id, change)
 
     def is_cancelled() -> bool:
         current = services.store.get(job.id)
@@ -144,7 +149,8 @@ def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
         message = status.error or f"provider reported {status.state}" + (
             f": {status.details}" if status.details else ""
         )
-        if status.state == CANCELLED and services.store.get(job.id).status == CANCELLED:
+        current = services.store.get(job.id)
+        if current is None or current.status == CANCELLED:
             return
         fail(services, job.id, message, details=status.details)
     else:
@@ -164,9 +170,12 @@ def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
 def transient(services: Services, job_id: str, exc: TransientProviderError, again: Callable, *args: Any) -> None:
     """Run ``again(*args)`` later with backoff, or fail the job when retries are spent."""
     limits = services.config["workers"]
-    job = services.store.update(
-        job_id, lambda j: None if j.terminal else setattr(j, "transient_failures", j.transient_failures + 1)
-    )
+
+    def count(j: Job) -> bool:
+        j.transient_failures += 1
+        return not j.terminal
+
+    job = services.store.update(job_id, count)
     if job is None:
         return
     if job.transient_failures > limits["transient_retries"]:
@@ -175,7 +184,8 @@ def transient(services: Services, job_id: str, exc: TransientProviderError, agai
     delay = min(limits["transient_backoff_s"] * 2 ** (job.transient_failures - 1), MAX_TRANSIENT_DELAY_S)
     delay = max(delay, exc.retry_after or 0)
     log.warning("job %s: transient provider error (%s), again in %.0f s", job_id, exc, delay)
-    enqueue(services, again, job_id, *args, queue=services.registry.get_class(job.provider).queue, delay=delay)
+    queue = services.registry.get_class(job.provider).queue if again is dispatch else "default"
+    enqueue(services, again, job_id, *args, queue=queue, delay=delay)
 
 
 # -- the tasks -------------------------------------------------------------------------------
@@ -258,14 +268,16 @@ def schedule_poll(services: Services, job: Job, provider, poll: int) -> None:
         return
     delay = min(provider.poll_initial * provider.poll_factor**poll, provider.poll_max_interval)
     delay = min(delay, max(provider.max_wait - waited, 1))
-    claimed = services.store.update(job.id, lambda j: j.poll_attempt == poll and not j.terminal and _bump(j))
-    if claimed is not None:
+
+    def claim_next(j: Job) -> bool:
+        """Only the chain holding number ``poll`` may schedule the next poll."""
+        if j.terminal or j.poll_attempt != poll:
+            return False
+        j.poll_attempt += 1
+        return True
+
+    if services.store.update(job.id, claim_next) is not None:
         enqueue(services, refresh, job.id, poll + 1, delay=delay)
-
-
-def _bump(job: Job) -> bool:
-    job.poll_attempt += 1
-    return True
 
 
 def finalize(job_id: str) -> None:

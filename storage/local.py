@@ -94,6 +94,17 @@ class LocalStorage(Storage):
             return
         except OSError as exc:
             raise StorageError(f"cannot delete {key!r}: {exc.strerror}") from exc
+        self._prune(path.parent)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders left empty by a delete, up to (not including) the root."""
+        root = self.root.resolve()
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): stop there
+                return
+            folder = folder.parent
 
     def check(self) -> None:
         """Create the root if needed and prove it is writable by writing a probe file."""

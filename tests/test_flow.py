@@ -213,3 +213,43 @@ def _get_ok(api, job_id):
     except requests.RequestException:
         return None
     return response.json() if response.status_code == 200 else None
+
+
+def test_idempotent_media_upload_keeps_one_copy(api, simulator, gateway_env):
+    fields = {"parent_id": "video-idem-upload", "provider": "demo"}
+    headers = {"Idempotency-Key": "upload-1"}
+    first = api.post("/captions", data=fields, files={"media": ("clip.mp4", b"0" * 2048)}, headers=headers)
+    again = api.post("/captions", data=fields, files={"media": ("clip.mp4", b"0" * 2048)}, headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    uploads = gateway_env["folder"] / "storage" / "uploads"
+    assert [p.name for p in uploads.iterdir() if p.name == first.json()["id"]] == [first.json()["id"]]
+    assert not [p for p in uploads.iterdir() if not (p / "clip.mp4").exists()]
+    other = api.post("/captions", data=fields, files={"media": ("clip.mp4", b"1" * 2048)}, headers=headers)
+    assert other.status_code == 422  # same key, different bytes
+    assert len(list(uploads.iterdir())) == len({p.name for p in uploads.iterdir()})
+
+
+def test_polling_gives_up_after_the_providers_maximum_wait(gateway_env, simulator, job_store):
+    """Polling stops at the provider's max wait and fails the job with a clear error."""
+    from gateway import tasks
+    from gateway.config import load_config
+    from gateway.models import Job
+    from gateway.services import build_services, set_services
+
+    simulator.state.behaviour.reads_to_finish = 1000
+    config = load_config({"providers": {"demo": {"max_wait": 5}}})
+    services = build_services(config)
+    set_services(services)  # this process now acts as a worker with that setting
+    try:
+        job = Job(parent_id="video-slow", provider="demo", media_url=MEDIA)
+        services.store.create(job)
+        tasks.dispatch(job.id)
+        assert job_store.get(job.id).status == "processing"
+        services.store.update(job.id, lambda j: setattr(j, "submitted_at", j.submitted_at - 10))
+        tasks.refresh(job.id, 1)
+        failed = job_store.get(job.id)
+        assert failed.status == "error"
+        assert "did not finish within 5 s" in failed.error
+    finally:
+        set_services(None)

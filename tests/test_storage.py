@@ -290,3 +290,13 @@ def test_make_storage_refuses_bad_config() -> None:
         make_storage({"backend": "gcs"})
     with pytest.raises(ValueError, match="needs storage.s3.bucket"):
         make_storage({"backend": "s3", "s3": {"bucket": ""}})
+
+
+def test_local_delete_removes_emptied_folders(tmp_path) -> None:
+    store = LocalStorage(tmp_path / "root")
+    store.put("uploads/job-1/clip.mp4", b"x")
+    store.put("uploads/job-2/clip.mp4", b"y")
+    store.delete("uploads/job-1/clip.mp4")
+    assert not (tmp_path / "root" / "uploads" / "job-1").exists()
+    assert (tmp_path / "root" / "uploads" / "job-2" / "clip.mp4").exists()
+    assert (tmp_path / "root").is_dir()

@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
-from typing import Any
+from typing import Any, BinaryIO
 
 import marshmallow as ma
 from flask import Response, redirect, request, stream_with_context, url_for
@@ -74,19 +74,19 @@ class Captions(MethodView):
         )
         idem_key = request.headers.get("Idempotency-Key")
         idempotency = (key_scope(request.headers.get(API_KEY_HEADER, "")), idem_key[:200]) if idem_key else None
+        request_fingerprint = fingerprint(args, media)
         if media is not None:
             job.media_key = f"uploads/{job.id}/{media[0]}"
             put_or_503(svc, job.media_key, media[1])
         try:
-            job, created = svc.store.create(
-                job, idempotency, fingerprint(args, media), svc.config["api"]["idempotency_ttl_s"]
-            )
+            ttl = svc.config["api"]["idempotency_ttl_s"]
+            stored, created = svc.store.create(job, idempotency, request_fingerprint, ttl)
         except IdempotencyConflict as exc:
+            discard_upload(svc, job)
             abort(422, message=str(exc))
-        if not created:
-            if media is not None:
-                svc.storage.delete(f"uploads/{job.id}/{media[0]}")
-            return job, 200
+        if not created:  # an earlier request with this Idempotency-Key made the job
+            discard_upload(svc, job)
+            return stored, 200
         tasks.enqueue(svc, tasks.dispatch, job.id, queue=provider_cls.queue)
         return job, 201, {"Location": url_for("captions.Job", job_id=job.id)}
 
@@ -118,8 +118,8 @@ def check_urls(svc: Services, args: dict[str, Any]) -> None:
                 abort(400, message=f"{name} refused: {exc}")
 
 
-def read_input(svc: Services, provider_cls, args: dict[str, Any]) -> tuple[str, bytes] | None:
-    """The uploaded file to keep with the job, as (safe name, bytes), after checking it."""
+def read_input(svc: Services, provider_cls, args: dict[str, Any]) -> tuple[str, bytes | BinaryIO] | None:
+    """The uploaded file to keep with the job, as (safe name, bytes or stream), after checking it."""
     if provider_cls.input_kind == "captions":
         name, data = caption_file_or_400(svc, args)
         try:
@@ -128,9 +128,9 @@ def read_input(svc: Services, provider_cls, args: dict[str, Any]) -> tuple[str, 
             abort(400, message=f"caption_file cannot be read: {exc}")
         return name, data
     if "media" in request.files:
-        upload = request.files["media"]
+        upload = request.files["media"]  # werkzeug spools large parts to a temporary file
         name = secure_filename(upload.filename or "") or "media.bin"
-        return name, upload.read()
+        return name, upload.stream
     if not args.get("media_url"):
         abort(400, message="media_url is required (or send the media as a multipart 'media' file part)")
     return None
@@ -166,14 +166,27 @@ def style_dict(style: Any) -> dict[str, Any]:
     return {"profile": style} if isinstance(style, str) else dict(style)
 
 
-def fingerprint(args: dict[str, Any], media: tuple[str, bytes] | None) -> str:
+def fingerprint(args: dict[str, Any], media: tuple[str, bytes | BinaryIO] | None) -> str:
+    """What makes two requests the same, for ``Idempotency-Key``: the fields and the file's bytes."""
     digest = hashlib.sha256(json.dumps(args, sort_keys=True, default=str).encode())
     if media is not None:
-        digest.update(hashlib.sha256(media[1]).digest())
+        data = media[1]
+        if isinstance(data, bytes):
+            digest.update(data)
+        else:
+            for chunk in iter(lambda: data.read(1 << 20), b""):
+                digest.update(chunk)
+            data.seek(0)
     return digest.hexdigest()
 
 
-def put_or_503(svc: Services, key: str, data: bytes) -> None:
+def discard_upload(svc: Services, job: Job) -> None:
+    """Remove the media stored for a job that was not created after all."""
+    if job.media_key:
+        svc.storage.delete(job.media_key)
+
+
+def put_or_503(svc: Services, key: str, data: bytes | BinaryIO) -> None:
     try:
         svc.storage.put(key, data, content_type_for(key))
     except StorageError as exc:
