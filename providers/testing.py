@@ -381,14 +381,16 @@ class ProviderConformance:
 
     # -- what a subclass provides ------------------------------------------------------------
 
+    # An incomplete subclass fails like an abstract class would, with TypeError saying what to add.
+
     def make_provider(self) -> Provider:
-        raise NotImplementedError(f"{type(self).__name__} must define make_provider()")
+        raise TypeError(f"{type(self).__name__} must define make_provider()")
 
     def make_job(self, **overrides: Any) -> JobView:
-        raise NotImplementedError(f"{type(self).__name__} must define make_job(**overrides)")
+        raise TypeError(f"{type(self).__name__} must define make_job(**overrides)")
 
     def make_provider_for(self, base_url: str) -> Provider:
-        raise NotImplementedError(
+        raise TypeError(
             f"{type(self).__name__} must define make_provider_for(base_url) for the HTTP fault table "
             "(or set remote = False for a provider that makes no HTTP calls)"
         )
