@@ -12,7 +12,7 @@ from gateway.auth import API_KEY_HEADER, check_api_key
 from gateway.config import load_config
 from gateway.services import Services, build_services
 
-PUBLIC_ENDPOINTS = ("system.Health", "callbacks.", "api-docs.", "static")
+PUBLIC_ENDPOINTS = ("system.Health", "captions.JobMedia", "callbacks.", "api-docs.", "static")
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:

@@ -39,6 +39,15 @@ def check_callback_token(secret: str, provider_id: str, job_id: str, token: str 
     return bool(token) and hmac.compare_digest(callback_token(secret, provider_id, job_id), token)
 
 
+def media_token(secret: str, job_id: str) -> str:
+    """The token in the URL a remote provider fetches a CMS-uploaded file from."""
+    return hmac.new(secret.encode(), f"media:{job_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_media_token(secret: str, job_id: str, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(media_token(secret, job_id), token)
+
+
 def sign_webhook(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
     """Headers for a webhook: ``sha256=HMAC(secret, "<timestamp>." + body)``.
 

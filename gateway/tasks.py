@@ -26,7 +26,7 @@ from rq.job import Job as RQJob
 
 import formats
 from gateway import netguard
-from gateway.auth import callback_token, sign_webhook
+from gateway.auth import callback_token, media_token, sign_webhook
 from gateway.media import MediaError, media_opener
 from gateway.models import CANCELLED, DONE, ERROR, PROCESSING, Job, Output, now
 from gateway.schemas import job_payload
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MAX_TRANSIENT_DELAY_S = 600
 MAX_WEBHOOK_DELAY_S = 3600
+MEDIA_URL_EXPIRY_S = 24 * 3600  # providers fetch media when they start, not when they finish
 
 
 # -- enqueueing ------------------------------------------------------------------------------
@@ -82,6 +83,21 @@ def callback_url(services: Services, job: Job) -> str:
     return f"{services.config['public_url'].rstrip('/')}/callbacks/{job.provider}/{job.id}?token={token}"
 
 
+def media_url(services: Services, job: Job) -> str | None:
+    """Where a remote provider fetches the media: the CMS's URL, or one for the uploaded file.
+
+    An uploaded file is offered as a presigned storage URL where the backend has them (S3),
+    else through the gateway's own ``/jobs/<id>/media`` route with a per-job token.
+    """
+    if job.media_url or not job.media_key:
+        return job.media_url
+    presigned = services.storage.url(job.media_key, expires=MEDIA_URL_EXPIRY_S)
+    if presigned:
+        return presigned
+    token = media_token(services.config["secret_key"], job.id)
+    return f"{services.config['public_url'].rstrip('/')}/jobs/{job.id}/media?token={token}"
+
+
 def job_view(services: Services, job: Job) -> JobView:
     media = services.config["media"]
     last = {"progress": job.progress}
@@ -103,7 +119,7 @@ def job_view(services: Services, job: Job) -> JobView:
 
     return JobView(
         id=job.id,
-        media_url=job.media_url,
+        media_url=media_url(services, job),
         language=job.language,
         provider_params=dict(job.provider_params),
         output_types=list(job.output_types),

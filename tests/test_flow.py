@@ -253,3 +253,20 @@ def test_polling_gives_up_after_the_providers_maximum_wait(gateway_env, simulato
         assert "did not finish within 5 s" in failed.error
     finally:
         set_services(None)
+
+
+def test_remote_provider_fetches_uploaded_media_through_a_signed_url(api, simulator):
+    simulator.state.behaviour.callbacks = False
+    created = api.post(
+        "/captions",
+        data={"parent_id": "video-upload-remote", "provider": "demo"},
+        files={"media": ("clip.mp4", b"not really a video" * 100)},
+    )
+    assert created.status_code == 201, created.text
+    done = api.wait_job(created.json()["id"])
+    assert done["status"] == "done", done
+    order = simulator.state.orders[done["provider_params"]["ProviderID"]]
+    fetched = requests.get(order["media_url"], timeout=10)  # what the provider does, no API key
+    assert fetched.status_code == 200 and fetched.content == b"not really a video" * 100
+    forged = order["media_url"].split("?")[0] + "?token=" + "0" * 64
+    assert requests.get(forged, timeout=10).status_code == 403

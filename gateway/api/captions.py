@@ -17,7 +17,7 @@ from werkzeug.utils import secure_filename
 import formats
 from gateway import netguard, tasks
 from gateway.api import services
-from gateway.auth import API_KEY_HEADER, key_scope
+from gateway.auth import API_KEY_HEADER, check_media_token, key_scope
 from gateway.models import CANCELLED, Job
 from gateway.schemas import CaptionRequestSchema, JobSchema
 from gateway.services import Services
@@ -252,24 +252,45 @@ class Download(MethodView):
     def get(self, job_id: str, fmt: str):
         """Download a caption file: streamed, or a redirect to a presigned S3 URL."""
         _job, key = stored_output(job_id, fmt)
-        storage = services().storage
-        url = storage.url(key)
+        url = services().storage.url(key)
         if url:
             return redirect(url, 302)
-        try:
-            chunks = storage.open(key)
-            first = next(chunks, b"")
-        except ObjectNotFound:
-            abort(404, message="the stored file is missing")
-        except StorageError as exc:
-            abort(503, message=f"storage unavailable: {exc}")
+        return stream_object(services(), key)
 
-        def body():
-            yield first
-            yield from chunks
 
-        headers = {"Content-Disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"'}
-        return Response(stream_with_context(body()), content_type=content_type_for(key), headers=headers)
+def stream_object(svc: Services, key: str) -> Response:
+    """A stored object as a streamed attachment (the first chunk is read before answering,
+    so a missing object is a clean 404 rather than a broken 200)."""
+    try:
+        chunks = svc.storage.open(key)
+        first = next(chunks, b"")
+    except ObjectNotFound:
+        abort(404, message="the stored file is missing")
+    except StorageError as exc:
+        abort(503, message=f"storage unavailable: {exc}")
+
+    def body():
+        yield first
+        yield from chunks
+
+    headers = {"Content-Disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"'}
+    return Response(stream_with_context(body()), content_type=content_type_for(key), headers=headers)
+
+
+@blp.route("/jobs/<job_id>/media")
+class JobMedia(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, description="the media file uploaded with the job")
+    @blp.alt_response(403, description="bad token")
+    def get(self, job_id: str):
+        """The media uploaded with a job, for the provider working on it (per-job ``token``, no API key)."""
+        svc = services()
+        if not check_media_token(svc.config["secret_key"], job_id, request.args.get("token")):
+            abort(403, message="invalid media token")
+        job = get_job_or_404(job_id)
+        if not job.media_key:
+            abort(404, message=f"job {job_id} has no uploaded media")
+        return stream_object(svc, job.media_key)
 
 
 @blp.route("/jobs/<job_id>/transcript/<fmt>")
