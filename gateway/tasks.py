@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from rq import Callback, Retry
@@ -36,6 +36,7 @@ from providers.errors import ProviderError, TransientProviderError
 from storage import content_type_for
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_TRANSIENT_DELAY_S = 600
 MAX_WEBHOOK_DELAY_S = 3600
@@ -204,6 +205,28 @@ def transient(services: Services, job_id: str, exc: TransientProviderError, agai
     enqueue(services, again, job_id, *args, queue=queue, delay=delay)
 
 
+def call_provider(
+    services: Services, job_id: str, call: Callable[[], T], on_transient: Callable[[TransientProviderError], None]
+) -> T | None:
+    """Make one provider call; ``None`` when it failed and the failure has been dealt with.
+
+    The one place the error tree is applied: transient errors (and media downloads that may
+    work later) go to ``on_transient``, anything else fails the job with its message.
+    """
+    try:
+        return call()
+    except TransientProviderError as exc:
+        on_transient(exc)
+    except MediaError as exc:
+        if exc.transient:
+            on_transient(TransientProviderError(f"media: {exc}"))
+        else:
+            fail(services, job_id, f"media: {exc}")
+    except ProviderError as exc:
+        fail(services, job_id, str(exc))
+    return None
+
+
 # -- the tasks -------------------------------------------------------------------------------
 
 
@@ -216,19 +239,11 @@ def dispatch(job_id: str) -> None:
     job = services.store.transition(job_id, PROCESSING, started_at=job.started_at or now())
     if job is None:
         return
-    try:
-        submission = provider.submit(job_view(services, job))
-    except TransientProviderError as exc:
-        transient(services, job_id, exc, dispatch)
-        return
-    except MediaError as exc:
-        if exc.transient:
-            transient(services, job_id, TransientProviderError(str(exc)), dispatch)
-        else:
-            fail(services, job_id, f"media: {exc}")
-        return
-    except ProviderError as exc:
-        fail(services, job_id, str(exc))
+    submission = call_provider(
+        services, job_id, lambda: provider.submit(job_view(services, job)),
+        on_transient=lambda exc: transient(services, job_id, exc, dispatch),
+    )  # fmt: skip
+    if submission is None:
         return
 
     def record(j: Job) -> bool:
@@ -260,16 +275,15 @@ def refresh(job_id: str, poll: int | None = None) -> None:
     if poll is not None and poll != job.poll_attempt:
         return
     provider = services.provider(job.provider)
-    try:
-        status = provider.check(job_view(services, job))
-    except TransientProviderError as exc:
-        if poll is not None:
+
+    def on_transient(exc: TransientProviderError) -> None:
+        if poll is not None:  # a poll that failed is just a poll: the chain goes on
             schedule_poll(services, job, provider, poll)
         else:
             transient(services, job_id, exc, refresh)
-        return
-    except ProviderError as exc:
-        fail(services, job_id, str(exc))
+
+    status = call_provider(services, job_id, lambda: provider.check(job_view(services, job)), on_transient)
+    if status is None:
         return
     apply_status(services, job, status)
     if poll is not None and status.state not in (DONE, ERROR, CANCELLED):
@@ -306,15 +320,12 @@ def finalize(job_id: str) -> None:
         return
     try:
         provider = services.provider(job.provider)
-        try:
-            result = provider.fetch(job_view(services, job))
-        except TransientProviderError as exc:
-            transient(services, job_id, exc, finalize)
-            return
-        except ProviderError as exc:
-            fail(services, job_id, str(exc))
-            return
-        complete(services, job, result)
+        result = call_provider(
+            services, job_id, lambda: provider.fetch(job_view(services, job)),
+            on_transient=lambda exc: transient(services, job_id, exc, finalize),
+        )  # fmt: skip
+        if result is not None:
+            complete(services, job, result)
     finally:
         services.store.release("finalize", job_id)
 
