@@ -77,7 +77,7 @@ def _convert_files(args: argparse.Namespace, src: str | None, dst: str, profile:
     text = decode(_read_bytes(args.input))  # the bytes are freed before parsing: large files stay small
     captions = read_text(text, src)
     del text
-    if args.resegment:
+    if args.resegment or args.profile:  # naming a profile asks for captions that follow it
         captions = formats.resegment(captions, profile)
     if args.output == "-":
         write_to(captions, dst, sys.stdout.buffer)
@@ -132,8 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("output")
     conv.add_argument("--from", dest="source_format", help="input type (default: from extension or content)")
     conv.add_argument("--to", dest="target_format", help="output type (default: from the output extension)")
-    conv.add_argument("--profile", help="style profile for --resegment (default netflix-en)")
-    conv.add_argument("--resegment", action="store_true", help="re-cut the cues to the style profile")
+    conv.add_argument("--profile", help="re-cut the cues to this style profile (netflix-en, bbc, cea608, ...)")
+    conv.add_argument("--resegment", action="store_true", help="re-cut the cues to the default profile (netflix-en)")
     conv.set_defaults(func=_convert)
     lint = sub.add_parser("lint", help="report caption quality against a style profile")
     lint.add_argument("file")

@@ -35,8 +35,12 @@ SHORT_PENALTY = 6.0
 INNER_SENTENCE_END = 1.5  # a sentence that ends inside a cue: cues preferably end with sentences
 
 
+# Marks that close the word before them; a lone "&" or "—" is a word of its own and keeps its spaces.
+_CLOSING_MARKS = frozenset(".,;:!?…)]}»”’'\"%")
+
+
 def clean_words(words: list[Word]) -> list[Word]:
-    """Stripped copies of ``words``: punctuation-only tokens joined to the word before, empty ones
+    """Stripped copies of ``words``: closing punctuation tokens joined to the word before, empty ones
     (nothing to show) left out, times made non-negative and non-reversed, sorted by start."""
     out: list[Word] = []
     for w in sorted(words, key=lambda w: w.start):
@@ -45,7 +49,7 @@ def clean_words(words: list[Word]) -> list[Word]:
             continue
         start = max(0, int(w.start))
         end = max(start, int(w.end))
-        if out and not any(ch.isalnum() for ch in text) and out[-1].speaker == w.speaker:
+        if out and set(text) <= _CLOSING_MARKS and out[-1].speaker == w.speaker:
             prev = out[-1]
             prev.text += text
             prev.end = max(prev.end, end)

@@ -330,3 +330,10 @@ def test_linter_caps_listed_cues() -> None:
     track = Captions(cues=[Cue(i * 1000, i * 1000 + 100, ["x"]) for i in range(120)])
     d = lint(track).to_dict()
     assert d["too_short"]["count"] == 120 and len(d["too_short"]["cues"]) == 50 and d["too_short"]["truncated"]
+
+
+def test_a_lone_ampersand_or_dash_keeps_its_spaces() -> None:
+    words = [Word(0, 300, "Salt"), Word(300, 500, "&"), Word(500, 900, "pepper"), Word(900, 1000, "—"),
+             Word(1000, 1400, "fresh"), Word(1400, 1450, ".")]  # fmt: skip
+    captions = segment(words)
+    assert " ".join(c.text for c in captions.cues) == "Salt & pepper — fresh."
