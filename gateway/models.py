@@ -81,7 +81,9 @@ class Job:
         }
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
+        # vars() rather than dataclasses.asdict: the same dict without a deep copy of every field
+        data = {**vars(self), "outputs": [vars(o) for o in self.outputs]}
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Job:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +30,18 @@ class Services:
     http: requests.Session = field(default_factory=requests.Session)
     webhook_http: requests.Session = field(default_factory=requests.Session)
 
+    _lengths: dict[str, tuple[float, int]] = field(default_factory=dict)
+
     def queue(self, name: str = "default") -> Queue:
         return Queue(name, connection=self.redis)
+
+    def queue_length(self, name: str) -> int:
+        """The queue's length, read at most every ``api.queue_length_cache_s`` (the limit is soft)."""
+        read_at, length = self._lengths.get(name, (0.0, 0))
+        if time.monotonic() - read_at >= self.config["api"]["queue_length_cache_s"]:
+            length = self.queue(name).count
+            self._lengths[name] = (time.monotonic(), length)
+        return length
 
     def provider(self, provider_id: str) -> Provider:
         return self.registry.get(provider_id)

@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 
 import redis
+from redis.client import Pipeline
 
 from gateway.models import TERMINAL, Job, now
 
@@ -33,12 +34,17 @@ class JobStore:
         return ":".join((self.prefix, *parts))
 
     def create(
-        self, job: Job, idempotency: tuple[str, str] | None = None, fingerprint: str = "", ttl: int = 86400
+        self,
+        job: Job,
+        idempotency: tuple[str, str] | None = None,
+        fingerprint: str = "",
+        ttl: int = 86400,
+        also: Callable[[Pipeline], object] | None = None,
     ) -> tuple[Job, bool]:
         """Store a new job; with ``idempotency`` (scope, key) return the earlier job instead.
 
-        Returns ``(job, created)``. The claim on the key and the job are written together, so a
-        crash never leaves a key that points at nothing.
+        Returns ``(job, created)``. ``also`` adds its own commands (enqueueing the job's first
+        task) to the transaction that writes the job, so a job is never stored without its task.
         """
         if idempotency is not None:
             idem_key = self._key("idem", *idempotency)
@@ -52,8 +58,11 @@ class JobStore:
                     return existing, False
                 self.redis.set(idem_key, claim, ex=ttl)
         with self.redis.pipeline() as pipe:
+            pipe.multi()
             pipe.set(self._key("job", job.id), job.to_json())
             pipe.zadd(self._key("parent", job.parent_id), {job.id: job.created_at})
+            if also is not None:
+                also(pipe)
             pipe.execute()
         return job, True
 

@@ -46,8 +46,13 @@ MEDIA_URL_EXPIRY_S = 24 * 3600  # providers fetch media when they start, not whe
 # -- enqueueing ------------------------------------------------------------------------------
 
 
-def enqueue(services: Services, func: Callable, *args: Any, queue: str = "default", delay: float = 0) -> RQJob:
-    """Put a task on a queue (now, or after ``delay`` seconds through RQ's scheduler)."""
+def enqueue(
+    services: Services, func: Callable, *args: Any, queue: str = "default", delay: float = 0, pipeline=None
+) -> RQJob:
+    """Put a task on a queue (now, or after ``delay`` seconds through RQ's scheduler).
+
+    With ``pipeline`` the task is written as part of that Redis transaction.
+    """
     workers = services.config["workers"]
     options = {
         "job_timeout": workers["job_timeout_s"],
@@ -55,6 +60,7 @@ def enqueue(services: Services, func: Callable, *args: Any, queue: str = "defaul
         "retry": Retry(max=workers["task_retries"], interval=[0, 30, 120]),
         "on_failure": Callback(on_task_failure),
         "result_ttl": 600,
+        "pipeline": pipeline,
     }
     q = services.queue(queue)
     if delay > 0:

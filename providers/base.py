@@ -138,6 +138,14 @@ class Provider:
         self.settings: Mapping[str, Any] = settings or {}
         self.session = session or requests.Session()
 
+    def load_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``provider_params`` loaded by ``params_schema`` (one instance, reused), then
+        ``validate_params``. Raises ``marshmallow.ValidationError``."""
+        schema = self.__dict__.get("_params_schema")
+        if schema is None:
+            schema = self.__dict__["_params_schema"] = self.params_schema()
+        return self.validate_params(schema.load(params))
+
     def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """Checks that need settings (allow-lists...), after ``params_schema`` has loaded them.
 

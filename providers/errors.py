@@ -1,9 +1,9 @@
 """The provider error tree; the gateway decides retry versus fail from the class alone.
 
-    ProviderError
-     ├── TransientProviderError   network trouble, 5xx, rate limits: retried with backoff
-     ├── PermanentProviderError   bad key, rejected order, unreadable media: the job fails
-     └── CallbackRejected         a callback whose token or signature does not verify (403)
+ProviderError
+ ├── TransientProviderError   network trouble, 5xx, rate limits: retried with backoff
+ ├── PermanentProviderError   bad key, rejected order, unreadable media: the job fails
+ └── CallbackRejected         a callback whose token or signature does not verify (403)
 """
 
 from __future__ import annotations

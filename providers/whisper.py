@@ -214,7 +214,7 @@ class WhisperProvider(Provider):
         """The job's ``provider_params`` loaded and checked; the API has checked them already, so a
         failure here means the settings changed since (a model no longer allowed)."""
         try:
-            return self.validate_params(self.params_schema().load(job.provider_params or {}))
+            return self.load_params(job.provider_params or {})
         except marshmallow.ValidationError as err:
             raise PermanentProviderError(f"invalid provider_params: {err.messages}") from err
 

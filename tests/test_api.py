@@ -142,14 +142,14 @@ def test_full_queue_is_429(client, gateway, redis_server):
     from rq import Queue
 
     config = gateway.app.config["GATEWAY"]["api"]
-    saved = config["max_queue_length"]
-    config["max_queue_length"] = 1
+    saved = dict(config)
+    config.update(max_queue_length=1, queue_length_cache_s=0)
     queue = Queue("default", connection=redis.Redis.from_url(redis_server.url))
     queue.enqueue("gateway.tasks.refresh", "no-such-job")  # no worker runs in this test
     try:
         assert_error(client.post("/captions", json=body()), 429, "queue is full")
     finally:
-        config["max_queue_length"] = saved
+        config.update(saved)
         queue.empty()
 
 

@@ -42,7 +42,7 @@ def get_job_or_404(job_id: str) -> Job:
 
 @blp.route("/captions")
 class Captions(MethodView):
-    @blp.arguments(CaptionRequestSchema, location="json_or_form")
+    @blp.arguments(CaptionRequestSchema(), location="json_or_form")
     @blp.response(201, JobSchema)
     @blp.alt_response(200, schema=JobSchema, description="the job an earlier request with this Idempotency-Key made")
     def post(self, args: dict[str, Any]):
@@ -59,7 +59,7 @@ class Captions(MethodView):
         check_urls(svc, args)
         media = read_input(svc, provider_cls, args)
         limit = svc.config["api"]["max_queue_length"]
-        if svc.queue(provider_cls.queue).count >= limit:
+        if svc.queue_length(provider_cls.queue) >= limit:
             abort(429, message=f"the {provider_cls.queue} queue is full ({limit} jobs); try again later")
 
         job = Job(
@@ -79,15 +79,19 @@ class Captions(MethodView):
             job.media_key = f"uploads/{job.id}/{media[0]}"
             put_or_503(svc, job.media_key, media[1])
         try:
-            ttl = svc.config["api"]["idempotency_ttl_s"]
-            stored, created = svc.store.create(job, idempotency, request_fingerprint, ttl)
+            stored, created = svc.store.create(
+                job,
+                idempotency,
+                request_fingerprint,
+                svc.config["api"]["idempotency_ttl_s"],
+                also=lambda pipe: tasks.enqueue(svc, tasks.dispatch, job.id, queue=provider_cls.queue, pipeline=pipe),
+            )
         except IdempotencyConflict as exc:
             discard_upload(svc, job)
             abort(422, message=str(exc))
         if not created:  # an earlier request with this Idempotency-Key made the job
             discard_upload(svc, job)
             return stored, 200
-        tasks.enqueue(svc, tasks.dispatch, job.id, queue=provider_cls.queue)
         return job, 201, {"Location": url_for("captions.Job", job_id=job.id)}
 
 
@@ -104,7 +108,7 @@ def provider_class_or_400(svc: Services, provider_id: str):
 def validate_provider_params(svc: Services, provider_id: str, params: dict[str, Any]) -> dict[str, Any]:
     provider = svc.provider(provider_id)
     try:
-        return provider.validate_params(provider.params_schema().load(params))
+        return provider.load_params(params)
     except ma.ValidationError as exc:
         abort(422, message="invalid provider_params", errors={"json": {"provider_params": exc.messages}})
 
