@@ -51,9 +51,9 @@ $(VENV)/.run-deps: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[whisper]'
 	touch $@
 
-$(VENV)/.test-deps: setup.cfg pyproject.toml tests/demo_provider/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[whisper,test]' -e tests/demo_provider
+$(VENV)/.test-deps: setup.cfg pyproject.toml tests/demo_provider/pyproject.toml tests/broken_provider/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[whisper,test]' -e tests/demo_provider -e tests/broken_provider
 	touch $@ $(VENV)/.run-deps
 
 clean:
-	rm -rf $(VENV) build *.egg-info tests/demo_provider/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info tests/*/*.egg-info .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -20,6 +20,7 @@ import requests
 from providers.base import Provider
 
 ENTRY_POINT_GROUP = "caption_gateway.providers"
+HOST_DISTRIBUTION = "caption-gateway"
 QUEUES = ("default", "asr")
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class ProviderEntry:
     distribution: str
     cls: type[Provider] | None = None
     disabled_reason: str | None = None
+    ignored: list[str] = field(default_factory=list)  # other distributions that claimed this id
 
     @property
     def enabled(self) -> bool:
@@ -41,7 +43,10 @@ class ProviderEntry:
     def describe(self) -> dict[str, Any]:
         if self.cls is None:
             return {"id": self.id, "enabled": False, "distribution": self.distribution, "reason": self.disabled_reason}
-        return {**self.cls.describe(), "enabled": True, "distribution": self.distribution}
+        info = {**self.cls.describe(), "enabled": True, "distribution": self.distribution}
+        if self.ignored:
+            info["reason"] = f"also registered by {', '.join(self.ignored)}: ignored"
+        return info
 
 
 class Registry:
@@ -112,23 +117,38 @@ def load_entry(ep: EntryPoint) -> ProviderEntry:
     return entry
 
 
+def _dist_name(ep: EntryPoint) -> str:
+    return ep.dist.name if ep.dist else "unknown"
+
+
 def discover(group: str = ENTRY_POINT_GROUP) -> list[ProviderEntry]:
-    """Every plugin of the group, validated; duplicate ids are all disabled."""
+    """Every plugin of the group, validated.
+
+    An id claimed twice: the gateway's own built-in keeps it (a plugin cannot take over a
+    built-in id) and the others are reported; between two plugins, both are disabled, since
+    neither can be preferred safely.
+    """
     found: dict[str, list[EntryPoint]] = {}
     for ep in entry_points(group=group):
-        found.setdefault(ep.name, []).append(ep)
+        if ep not in found.setdefault(ep.name, []):
+            found[ep.name].append(ep)
     entries = []
     for pid, eps in sorted(found.items()):
-        distinct = {ep.value for ep in eps}
-        if len(distinct) > 1:
-            dists = ", ".join(sorted(ep.dist.name if ep.dist else "unknown" for ep in eps))
-            entries.append(
-                ProviderEntry(pid, dists, disabled_reason=f"provider id registered more than once ({dists})")
-            )
+        builtin = [ep for ep in eps if _dist_name(ep) == HOST_DISTRIBUTION]
+        chosen = builtin[0] if len(builtin) == 1 else eps[0] if len(eps) == 1 else None
+        others = sorted(_dist_name(ep) for ep in eps if ep is not chosen)
+        if chosen is None:
+            dists = ", ".join(sorted(_dist_name(ep) for ep in eps))
+            reason = f"provider id registered more than once ({dists})"
+            entries.append(ProviderEntry(pid, dists, disabled_reason=reason))
+            log.warning("provider %s disabled: %s", pid, reason)
             continue
-        entry = load_entry(eps[0])
+        entry = load_entry(chosen)
+        entry.ignored = others
         if entry.disabled_reason:
             log.warning("provider %s disabled: %s", pid, entry.disabled_reason)
+        elif others:
+            log.warning("provider %s: also registered by %s, ignored", pid, ", ".join(others))
         entries.append(entry)
     return entries
 

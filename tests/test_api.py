@@ -73,6 +73,20 @@ def test_providers_lists_plugins_with_params_schema(client):
     assert demo["params_schema"]["properties"]["priority"]["enum"] == ["standard", "rush"]
 
 
+def test_broken_plugins_are_listed_as_disabled_never_fatal(client):
+    """The caption-gateway-broken test package registers plugins that fail in the usual ways."""
+    providers = {p["id"]: p for p in client.get("/providers").json()}
+    assert providers["broken-import"]["enabled"] is False
+    assert "No module named 'caption_gateway_sdk_that_does_not_exist'" in providers["broken-import"]["reason"]
+    assert "pip install caption-gateway-broken[sdk]" in providers["needs-extra"]["reason"]
+    assert providers["incomplete"]["reason"] == "missing methods: check, fetch"
+    upload = providers["upload"]  # a plugin cannot take over a built-in id
+    assert upload["enabled"] and upload["distribution"].startswith("caption-gateway ")
+    assert "caption-gateway-broken" in upload["reason"]
+    refused = client.post("/captions", json=body(provider="needs-extra"))
+    assert_error(refused, 400, "provider 'needs-extra' is disabled: missing optional dependency")
+
+
 @pytest.mark.parametrize(
     ("fields", "code", "text"),
     [

@@ -89,3 +89,22 @@ def test_synchronous_providers_need_only_submit():
             return Submission({}, None)
 
     assert validate_class("local", Local) is None
+
+
+def test_two_plugins_claiming_one_id_are_both_disabled(monkeypatch):
+    import providers.registry as registry
+
+    class FakeDist:
+        def __init__(self, name):
+            self.name, self.version = name, "1.0"
+
+    def fake_entry_points(group):
+        first = EntryPoint("twin", "tests.test_registry:Complete", group)
+        second = EntryPoint("twin", "tests.test_registry:NoFetch", group)
+        object.__setattr__(first, "dist", FakeDist("plugin-a"))
+        object.__setattr__(second, "dist", FakeDist("plugin-b"))
+        return [first, second]
+
+    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
+    (entry,) = registry.discover()
+    assert not entry.enabled and "registered more than once (plugin-a, plugin-b)" in entry.disabled_reason
