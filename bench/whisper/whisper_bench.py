@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.procstat import children_of, cpu_seconds, machine_busy_seconds, vm_hwm_mib  # noqa: E402
 from providers.base import JobView  # noqa: E402
 from providers.whisper import DEFAULT_SETTINGS, WhisperProvider  # noqa: E402
 from tests.support.services import RedisServer, WorkerProcess, free_port, wait_for  # noqa: E402
@@ -149,50 +150,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-# -- processes: memory and CPU from /proc ---------------------------------------------------------
-
-
-def vm_hwm_mib(pid: int | str = "self") -> float | None:
-    """Peak resident set size (VmHWM) of a process, in MiB; None once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
-
-
-def children_of(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU of the processes and of their children already waited for."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(v) for v in fields[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds every process of the machine has used since boot (from /proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+# -- measuring -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -211,9 +169,9 @@ class Meter:
 
     def measure(self, run: Run) -> Sample:
         pids = self.pids()
-        cpu0, busy0, t0 = cpu_seconds(pids), machine_busy_seconds(), time.monotonic()
+        cpu0, busy0, t0 = cpu_seconds(pids, waited_children=True), machine_busy_seconds(), time.monotonic()
         seconds, extra = run()
-        cpu1, busy1, t1 = cpu_seconds(pids), machine_busy_seconds(), time.monotonic()
+        cpu1, busy1, t1 = cpu_seconds(pids, waited_children=True), machine_busy_seconds(), time.monotonic()
         ours = cpu1 - cpu0
         return Sample(seconds, round(ours, 2), round(max(0.0, busy1 - busy0 - ours) / (t1 - t0), 2), extra)
 
