@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask_smorest import abort
 
 from gateway import extensions
@@ -12,7 +12,7 @@ from gateway.auth import API_KEY_HEADER, check_api_key
 from gateway.config import load_config
 from gateway.services import Services, build_services
 
-PUBLIC_ENDPOINTS = ("system.Health", "captions.JobMedia", "callbacks.", "api-docs.", "static")
+PUBLIC_ENDPOINTS = ("system.Health", "captions.JobMedia", "callbacks.", "api-docs.", "docs-assets.", "static")
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",  # served from the swagger-ui-bundle package: works offline
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}}},
             "security": [{"ApiKey": []}],
@@ -42,8 +42,16 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
 
     for module in (captions, callbacks, system):
         extensions.api.register_blueprint(module.blp)
+    app.register_blueprint(_docs_assets())
     app.before_request(_limit_and_authenticate)
     return app
+
+
+def _docs_assets() -> Blueprint:
+    """Swagger UI's scripts and styles for ``/docs``, from the installed swagger-ui-bundle."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    return Blueprint("docs-assets", __name__, static_folder=str(swagger_ui_path), static_url_path="/docs/assets")
 
 
 def _limit_and_authenticate() -> None:

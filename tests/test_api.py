@@ -62,7 +62,10 @@ def test_openapi_documents_every_route(anonymous):
     }
     assert expected <= paths
     assert "ApiKey" in spec["components"]["securitySchemes"]
-    assert anonymous.get("/docs").status_code == 200
+    docs = anonymous.get("/docs")
+    assert docs.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in docs.text
+    script = anonymous.get("/docs/assets/swagger-ui-bundle.js")  # served locally: the UI works offline
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
 
 
 def test_providers_lists_plugins_with_params_schema(client):
