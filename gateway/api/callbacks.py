@@ -22,7 +22,7 @@ class ProviderCallback(MethodView):
     @blp.alt_response(403, description="bad token or signature")
     @blp.alt_response(404, description="no such job for this provider")
     def post(self, provider_id: str, job_id: str):
-        """Authenticated by the per-job ``token`` query parameter, or the provider's own signature."""
+        """Authenticated by the per-job `token` query parameter, or the provider's own signature."""
         svc = services()
         job = svc.store.get(job_id)
         if job is None or job.provider != provider_id or svc.registry.get_class(provider_id) is None:

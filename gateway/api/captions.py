@@ -48,9 +48,9 @@ class Captions(MethodView):
     def post(self, args: dict[str, Any]):
         """Create a caption job.
 
-        JSON, or multipart/form-data with the same fields (objects as JSON text) plus a ``media``
-        file part (the video or audio to caption) or a ``caption_file`` part (for ``upload``).
-        Send an ``Idempotency-Key`` header to make retries safe: the same key and body return
+        JSON, or multipart/form-data with the same fields (objects as JSON text) plus a `media`
+        file part (the video or audio to caption) or a `caption_file` part (for `upload`).
+        Send an `Idempotency-Key` header to make retries safe: the same key and body return
         the first job instead of ordering twice.
         """
         svc = services()
@@ -204,8 +204,8 @@ class ParentJobs(MethodView):
     def get(self, parent_id: str, pagination_parameters):
         """The jobs of one parent (a video in the CMS), oldest first.
 
-        A JSON array, as NYT's API answers; ``page`` and ``page_size`` select a page and the
-        ``X-Pagination`` header tells the total.
+        A JSON array, as NYT's API answers; `page` and `page_size` select a page and the
+        `X-Pagination` header tells the total.
         """
         p = pagination_parameters
         jobs, total = services().store.list_by_parent(parent_id, p.first_item, p.page_size)
@@ -287,7 +287,7 @@ class JobMedia(MethodView):
     @blp.response(200, description="the media file uploaded with the job")
     @blp.alt_response(403, description="bad token")
     def get(self, job_id: str):
-        """The media uploaded with a job, for the provider working on it (per-job ``token``, no API key)."""
+        """The media uploaded with a job, for the provider working on it (per-job `token`, no API key)."""
         svc = services()
         if not check_media_token(svc.config["secret_key"], job_id, request.args.get("token")):
             abort(403, message="invalid media token")
