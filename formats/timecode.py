@@ -60,6 +60,15 @@ def parse_sbv_timing(line: str) -> tuple[int, int, str] | None:
     return ms_from_groups(*g[0:5]), ms_from_groups(*g[5:10]), ""
 
 
+def span_fields(start: int, end: int) -> tuple[int, int, int, int, int, int, int, int]:
+    """Hours, minutes, seconds and milliseconds of a cue's start and end, for one %-format per cue
+    (the fastest way to write large files; ``format_srt``/``format_vtt`` are the readable kin)."""
+    return (
+        start // 3_600_000, start // 60_000 % 60, start // 1000 % 60, start % 1000,
+        end // 3_600_000, end // 60_000 % 60, end // 1000 % 60, end % 1000,
+    )  # fmt: skip
+
+
 def format_srt(ms: int) -> str:
     """``HH:MM:SS,mmm``."""
     # %-formatting with integer arithmetic: the fastest spelling, and writers call this per cue.

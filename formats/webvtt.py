@@ -16,7 +16,7 @@ from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
 from formats.normalize import normalize, ordered
 from formats.text import VOICE_RE, cue_text, escape_vtt, split_lines, strip_tags, unescape_entities
-from formats.timecode import parse_arrow_timing
+from formats.timecode import parse_arrow_timing, span_fields
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -80,20 +80,14 @@ _CUE = "%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n\n"
 def iter_render(captions: Captions) -> Iterator[str]:
     """The file in pieces (one per cue), so large tracks can be streamed."""
     yield "WEBVTT\n\n"
-    cue_format = _CUE  # one %-format per cue: the fastest spelling (timecodes as in format_vtt)
+    cue_format = _CUE
     for cue in ordered(captions.cues):
         text = cue_text(cue.lines)
         if "&" in text or "<" in text or ">" in text:
             text = escape_vtt(text)
         if cue.speaker and cue.speaker.strip():
             text = _voice(cue.speaker) + text
-        s = cue.start
-        e = cue.end
-        yield cue_format % (
-            s // 3_600_000, s // 60_000 % 60, s // 1000 % 60, s % 1000,
-            e // 3_600_000, e // 60_000 % 60, e // 1000 % 60, e % 1000,
-            text,
-        )  # fmt: skip
+        yield cue_format % (*span_fields(cue.start, cue.end), text)
 
 
 def render(captions: Captions) -> str:
