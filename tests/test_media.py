@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from gateway.media import MediaError, download_media, media_opener, media_suffix, open_job_media
 from storage import LocalStorage
+from tests.support.services import LiveServer
 
 LOOPBACK = ["127.0.0.0/8"]
 VIDEO = os.urandom(300 * 1024)
@@ -48,12 +47,9 @@ def _app(request: Request) -> Response:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, _app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    live = LiveServer(_app)
+    yield live.url
+    live.stop()
 
 
 def _download(url: str, dest: Path, max_bytes: int = len(VIDEO)) -> Path:

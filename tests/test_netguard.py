@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from gateway.netguard import GuardedAdapter, UnsafeURL, check_url, safe_session_get
+from tests.support.services import LiveServer
 
 LOOPBACK = ["127.0.0.0/8"]
 
@@ -132,12 +131,9 @@ def _app(request: Request) -> Response:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, _app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    live = LiveServer(_app)
+    yield live.url
+    live.stop()
 
 
 def test_redirect_to_metadata_is_refused(server: str) -> None:
