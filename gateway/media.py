@@ -11,13 +11,13 @@ Errors are :class:`MediaError`; ``transient`` says whether trying again later ma
 from __future__ import annotations
 
 import contextlib
-import functools
+import dataclasses
 import mimetypes
 import os
 import posixpath
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -138,61 +138,42 @@ def copy_from_storage(storage: Storage, key: str, dest_dir: Path, max_bytes: int
             close()
 
 
-@contextlib.contextmanager
-def open_job_media(
-    *,
-    media_url: str | None,
-    storage: Storage | None,
-    storage_key: str | None,
-    session: requests.Session,
-    max_bytes: int,
-    allow: Sequence[str] = (),
-    timeout: float | tuple[float, float] = (5, 30),
-    tmp_root: str | Path | None = None,
-) -> Iterator[Path]:
-    """Yield a local copy of the job's media in a fresh temporary directory, removed on exit.
+@dataclasses.dataclass(frozen=True)
+class JobMedia:
+    """Where a job's media is: an upload in ``storage`` under ``storage_key`` (it wins) or ``media_url``.
 
-    An uploaded file (``storage`` + ``storage_key``) wins over ``media_url``.
+    ``open`` is the ``JobView.open_media`` factory: each call brings the media anew to a local
+    file in a fresh temporary directory, removed on exit.
     """
-    _check_source(media_url, storage, storage_key)
-    with tempfile.TemporaryDirectory(prefix="caption-media-", dir=tmp_root) as tmp:
-        if storage is not None and storage_key:
-            yield copy_from_storage(storage, storage_key, Path(tmp), max_bytes)
-        else:
-            assert media_url is not None
-            yield download_media(
-                media_url, Path(tmp), session=session, max_bytes=max_bytes, allow=allow, timeout=timeout
-            )
 
+    media_url: str | None
+    storage: Storage | None
+    storage_key: str | None
+    session: requests.Session
+    max_bytes: int
+    allow: Sequence[str] = ()
+    timeout: float | tuple[float, float] = (5, 30)
+    tmp_root: str | Path | None = None
 
-def media_opener(
-    *,
-    media_url: str | None,
-    storage: Storage | None,
-    storage_key: str | None,
-    session: requests.Session,
-    max_bytes: int,
-    allow: Sequence[str] = (),
-    timeout: float | tuple[float, float] = (5, 30),
-    tmp_root: str | Path | None = None,
-) -> Callable[[], contextlib.AbstractContextManager[Path]]:
-    """The ``JobView.open_media`` factory: each call opens the media anew with :func:`open_job_media`."""
-    _check_source(media_url, storage, storage_key)
-    return functools.partial(
-        open_job_media,
-        media_url=media_url,
-        storage=storage,
-        storage_key=storage_key,
-        session=session,
-        max_bytes=max_bytes,
-        allow=allow,
-        timeout=timeout,
-        tmp_root=tmp_root,
-    )
+    def __post_init__(self) -> None:
+        if self.storage_key and self.storage is None:
+            raise ValueError("a storage key needs the storage it is in")
+        if not self.storage_key and not self.media_url:
+            raise ValueError("the job has no media: give a media_url or the storage key of an upload")
 
-
-def _check_source(media_url: str | None, storage: Storage | None, storage_key: str | None) -> None:
-    if storage_key and storage is None:
-        raise ValueError("a storage key needs the storage it is in")
-    if not storage_key and not media_url:
-        raise ValueError("the job has no media: give a media_url or the storage key of an upload")
+    @contextlib.contextmanager
+    def open(self) -> Iterator[Path]:
+        """Yield a local copy of the media in a fresh temporary directory, removed on exit."""
+        with tempfile.TemporaryDirectory(prefix="caption-media-", dir=self.tmp_root) as tmp:
+            if self.storage is not None and self.storage_key:
+                yield copy_from_storage(self.storage, self.storage_key, Path(tmp), self.max_bytes)
+            else:
+                assert self.media_url is not None
+                yield download_media(
+                    self.media_url,
+                    Path(tmp),
+                    session=self.session,
+                    max_bytes=self.max_bytes,
+                    allow=self.allow,
+                    timeout=self.timeout,
+                )

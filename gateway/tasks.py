@@ -27,7 +27,7 @@ from rq.job import Job as RQJob
 import formats
 from gateway import netguard
 from gateway.auth import callback_token, media_token, sign_webhook
-from gateway.media import MediaError, media_opener
+from gateway.media import JobMedia, MediaError
 from gateway.models import CANCELLED, DONE, ERROR, PROCESSING, Job, Output, now
 from gateway.schemas import job_payload
 from gateway.services import Services, get_services
@@ -132,14 +132,14 @@ def job_view(services: Services, job: Job) -> JobView:
         output_types=list(job.output_types),
         callback_url=callback_url(services, job),
         style=dict(job.style),
-        open_media=media_opener(
+        open_media=JobMedia(
             media_url=job.media_url,
             storage=services.storage,
             storage_key=job.media_key,
             session=services.http,
             max_bytes=media["max_bytes"],
             allow=services.allow_networks,
-        ),
+        ).open,
         report_progress=report_progress,
         is_cancelled=is_cancelled,
     )

@@ -11,7 +11,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
-from gateway.media import MediaError, download_media, media_opener, media_suffix, open_job_media
+from gateway.media import JobMedia, MediaError, download_media, media_suffix
 from storage import LocalStorage
 from tests.support.services import LiveServer
 
@@ -132,14 +132,14 @@ def test_opener_from_storage_key_cleans_up(tmp_path: Path) -> None:
     storage.put("uploads/j1/source.wav", VIDEO)
     work = tmp_path / "work"
     work.mkdir()
-    opener = media_opener(
+    opener = JobMedia(
         media_url=None,
         storage=storage,
         storage_key="uploads/j1/source.wav",
         session=requests.Session(),
         max_bytes=len(VIDEO),
         tmp_root=work,
-    )
+    ).open
     with opener() as path:
         assert path.suffix == ".wav"
         assert path.read_bytes() == VIDEO
@@ -151,7 +151,7 @@ def test_opener_from_storage_key_cleans_up(tmp_path: Path) -> None:
 
 
 def test_opener_from_url_cleans_up_even_on_error(server: str, tmp_path: Path) -> None:
-    opener = media_opener(
+    opener = JobMedia(
         media_url=f"{server}/video.mp4",
         storage=None,
         storage_key=None,
@@ -159,7 +159,7 @@ def test_opener_from_url_cleans_up_even_on_error(server: str, tmp_path: Path) ->
         max_bytes=len(VIDEO),
         allow=LOOPBACK,
         tmp_root=tmp_path,
-    )
+    ).open
     with pytest.raises(RuntimeError), opener() as path:
         assert path.read_bytes() == VIDEO
         raise RuntimeError("the provider failed")
@@ -172,14 +172,14 @@ def test_opener_missing_upload(tmp_path: Path) -> None:
     work.mkdir()
     with (
         pytest.raises(MediaError, match="not found") as info,
-        open_job_media(
+        JobMedia(
             media_url=None,
             storage=storage,
             storage_key="uploads/none.wav",
             session=requests.Session(),
             max_bytes=10,
             tmp_root=work,
-        ),
+        ).open(),
     ):
         pass
     assert info.value.transient is False
@@ -189,15 +189,15 @@ def test_opener_missing_upload(tmp_path: Path) -> None:
 def test_opener_upload_over_the_limit(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path / "storage")
     storage.put("uploads/big.wav", VIDEO)
-    opener = media_opener(
+    opener = JobMedia(
         media_url=None, storage=storage, storage_key="uploads/big.wav", session=requests.Session(), max_bytes=LIMIT
-    )
+    ).open
     with pytest.raises(MediaError, match="too large"), opener():
         pass
 
 
 def test_opener_needs_a_source() -> None:
     with pytest.raises(ValueError, match="no media"):
-        media_opener(media_url=None, storage=None, storage_key=None, session=requests.Session(), max_bytes=1)
+        JobMedia(media_url=None, storage=None, storage_key=None, session=requests.Session(), max_bytes=1)
     with pytest.raises(ValueError, match="needs the storage"):
-        media_opener(media_url=None, storage=None, storage_key="a.wav", session=requests.Session(), max_bytes=1)
+        JobMedia(media_url=None, storage=None, storage_key="a.wav", session=requests.Session(), max_bytes=1)

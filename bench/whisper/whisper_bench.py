@@ -179,6 +179,22 @@ class Meter:
 # -- the variants ---------------------------------------------------------------------------------
 
 
+def load_bare_model(settings: dict[str, Any]) -> tuple[Any, float]:
+    """faster-whisper's model with the provider's settings, and the seconds it took to load."""
+    from faster_whisper import WhisperModel
+
+    started = time.perf_counter()
+    model = WhisperModel(
+        settings["model"],
+        device=settings["device"],
+        compute_type=settings["compute_type"],
+        cpu_threads=settings["cpu_threads"],
+        num_workers=settings["num_workers"],
+        local_files_only=True,
+    )
+    return model, time.perf_counter() - started
+
+
 def bare_run(model: Any, media: Path, settings: dict[str, Any]) -> tuple[float, str]:
     """(a): faster-whisper alone, every segment and word iterated."""
     started = time.perf_counter()
@@ -509,23 +525,13 @@ def burst(
 
 def end_to_end_bench(args: argparse.Namespace) -> dict[str, Any]:
     import requests
-    from faster_whisper import WhisperModel
 
     media = clip(args)
     duration = media_duration(media)
     settings = settings_of(args)
     info = machine()
     with local_gateway(settings, args.keep_temp) as gateway:
-        started = time.perf_counter()
-        bare_model = WhisperModel(
-            settings["model"],
-            device=settings["device"],
-            compute_type=settings["compute_type"],
-            cpu_threads=settings["cpu_threads"],
-            num_workers=settings["num_workers"],
-            local_files_only=True,
-        )
-        bare_load_s = time.perf_counter() - started
+        bare_model, bare_load_s = load_bare_model(settings)
         provider = None
         if not args.skip_provider:
             provider = WhisperProvider(settings)
@@ -664,21 +670,10 @@ def summarise(
 
 def local_bench(args: argparse.Namespace) -> dict[str, Any]:
     """(a) against (b) in this process only."""
-    from faster_whisper import WhisperModel
-
     media = clip(args)
     duration = media_duration(media)
     settings = settings_of(args)
-    started = time.perf_counter()
-    bare_model = WhisperModel(
-        settings["model"],
-        device=settings["device"],
-        compute_type=settings["compute_type"],
-        cpu_threads=settings["cpu_threads"],
-        num_workers=settings["num_workers"],
-        local_files_only=True,
-    )
-    bare_load_s = time.perf_counter() - started
+    bare_model, bare_load_s = load_bare_model(settings)
     provider = WhisperProvider(settings)
     started = time.perf_counter()
     provider.load_model()

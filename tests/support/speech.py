@@ -66,22 +66,23 @@ def speak_wav(text: str, out: Path, voice: str = ESPEAK_VOICE, wpm: int = ESPEAK
     return out
 
 
+def _ffmpeg(out: Path, *args: str) -> Path:
+    """Run ffmpeg quietly, writing ``out`` (its folder is created); returns ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _run([_tool("ffmpeg"), "-hide_banner", "-loglevel", "error", "-y", *args, str(out)])
+    return out
+
+
 def mux_mp4(wav: Path, out: Path) -> Path:
     """Put ``wav`` as AAC audio next to a black 320x240 video track in the mp4 ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _run(
-        [
-            _tool("ffmpeg"),
-            *("-hide_banner", "-loglevel", "error", "-y"),
-            *("-f", "lavfi", "-i", "color=c=black:s=320x240:r=25"),
-            *("-i", str(wav)),
-            *("-map", "0:v", "-map", "1:a", "-shortest"),
-            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
-            *("-c:a", "aac", "-b:a", "96k"),
-            str(out),
-        ]
+    return _ffmpeg(
+        out,
+        *("-f", "lavfi", "-i", "color=c=black:s=320x240:r=25"),
+        *("-i", str(wav)),
+        *("-map", "0:v", "-map", "1:a", "-shortest"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
+        *("-c:a", "aac", "-b:a", "96k"),
     )
-    return out
 
 
 def speech_mp4(text: str, folder: Path, name: str = "speech") -> Path:
@@ -92,33 +93,16 @@ def speech_mp4(text: str, folder: Path, name: str = "speech") -> Path:
 
 def silent_wav(folder: Path, seconds: float = 3.0, name: str = "silence") -> Path:
     """A WAV file of digital silence (16 kHz mono)."""
-    out = folder / f"{name}.wav"
-    folder.mkdir(parents=True, exist_ok=True)
-    _run(
-        [
-            _tool("ffmpeg"),
-            *("-hide_banner", "-loglevel", "error", "-y"),
-            *("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", str(seconds)),
-            str(out),
-        ]
-    )
-    return out
+    return _ffmpeg(folder / f"{name}.wav", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", str(seconds))
 
 
 def video_only_mp4(folder: Path, seconds: float = 2.0, name: str = "video-only") -> Path:
     """An mp4 with a black video track and no audio track at all."""
-    out = folder / f"{name}.mp4"
-    folder.mkdir(parents=True, exist_ok=True)
-    _run(
-        [
-            _tool("ffmpeg"),
-            *("-hide_banner", "-loglevel", "error", "-y"),
-            *("-f", "lavfi", "-i", "color=c=black:s=320x240:r=25", "-t", str(seconds)),
-            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-an"),
-            str(out),
-        ]
+    return _ffmpeg(
+        folder / f"{name}.mp4",
+        *("-f", "lavfi", "-i", "color=c=black:s=320x240:r=25", "-t", str(seconds)),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-an"),
     )
-    return out
 
 
 def garbage_mp4(folder: Path, size: int = 64 * 1024, name: str = "garbage") -> Path:
@@ -131,14 +115,4 @@ def garbage_mp4(folder: Path, size: int = 64 * 1024, name: str = "garbage") -> P
 
 def empty_wav(folder: Path, name: str = "empty") -> Path:
     """A well-formed WAV file holding no samples (zero duration)."""
-    out = folder / f"{name}.wav"
-    folder.mkdir(parents=True, exist_ok=True)
-    _run(
-        [
-            _tool("ffmpeg"),
-            *("-hide_banner", "-loglevel", "error", "-y"),
-            *("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-frames:a", "0"),
-            str(out),
-        ]
-    )
-    return out
+    return _ffmpeg(folder / f"{name}.wav", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-frames:a", "0")
