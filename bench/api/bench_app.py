@@ -1,11 +1,18 @@
-"""The WSGI app the API benchmark serves: the real gateway, plus a bare Flask JSON route.
+"""The WSGI app the API benchmark serves: the real gateway, a bare Flask JSON route and a reference.
 
 ``/bare`` (GET and POST) is a plain Flask view in a second, minimal Flask app: no schema, no
 API key, no Redis. It parses the JSON body of a POST, as any JSON endpoint must, and answers a
 small JSON object. A GET answers the worker's process id too, which the benchmark uses to
-spread its connections evenly over the workers. Every other path goes to the gateway built by ``create_app()`` from the
-environment (``GATEWAY_*``). Both are served by the same gunicorn server, workers and process,
-so the difference between them is the gateway's own work.
+spread its connections evenly over the workers.
+
+``/schemas`` (GET and POST) is the reference in between: a flask-smorest view that does what
+the gateway's routes do minus the gateway's own work. A POST loads the body with the gateway's
+``CaptionRequestSchema`` and answers the ``Job`` it describes through ``JobSchema``; a GET
+answers a queued job through ``JobSchema``. No API key, no provider, no SSRF check, no Redis.
+
+Every other path goes to the gateway built by ``create_app()`` from the environment
+(``GATEWAY_*``). All three are served by the same gunicorn server, workers and process, so the
+differences between them are the framework's and the gateway's own work.
 
     gunicorn --chdir bench/api --pythonpath . bench_app:app
 """
@@ -17,10 +24,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
 
 from gateway import create_app
+from gateway.models import Job
+from gateway.schemas import CaptionRequestSchema, JobSchema
 
 BARE_PATH = "/bare"
+SCHEMAS_PATH = "/schemas"
 
 bare = Flask("bare")
 
@@ -33,11 +45,36 @@ def bare_view() -> tuple[dict[str, Any], int]:
     return {"id": "bare", "status": "queued", "worker": os.getpid()}, 200
 
 
+schemas = Flask("schemas")
+schemas.config.update(API_TITLE="schemas only", API_VERSION="1", OPENAPI_VERSION="3.0.3")
+schemas_blp = Blueprint("schemas", __name__)
+
+
+@schemas_blp.route(SCHEMAS_PATH)
+class SchemasOnly(MethodView):
+    @schemas_blp.arguments(CaptionRequestSchema())
+    @schemas_blp.response(201, JobSchema)
+    def post(self, args: dict[str, Any]) -> Job:
+        return Job(
+            parent_id=args["parent_id"],
+            provider=args["provider"],
+            media_url=args["media_url"],
+            provider_params=args["provider_params"],
+            output_types=args["output_types"],
+            language=args["language"],
+            callback_url=args["callback_url"],
+        )
+
+    @schemas_blp.response(200, JobSchema)
+    def get(self) -> Job:
+        return Job(parent_id="reference", provider="demo", media_url="http://127.0.0.1:9/v.mp4")
+
+
+Api(schemas).register_blueprint(schemas_blp)
 gateway = create_app()
+ROUTES = {BARE_PATH: bare, SCHEMAS_PATH: schemas}
 
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Send ``/bare`` to the bare app and everything else to the gateway."""
-    if environ.get("PATH_INFO") == BARE_PATH:
-        return bare(environ, start_response)
-    return gateway(environ, start_response)
+    """Send ``/bare`` and ``/schemas`` to their apps and everything else to the gateway."""
+    return ROUTES.get(environ.get("PATH_INFO", ""), gateway)(environ, start_response)
