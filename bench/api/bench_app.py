@@ -28,6 +28,7 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
 from gateway import create_app
+from gateway.api.captions import job_from_request
 from gateway.models import Job
 from gateway.schemas import CaptionRequestSchema, JobSchema
 
@@ -55,15 +56,7 @@ class SchemasOnly(MethodView):
     @schemas_blp.arguments(CaptionRequestSchema())
     @schemas_blp.response(201, JobSchema)
     def post(self, args: dict[str, Any]) -> Job:
-        return Job(
-            parent_id=args["parent_id"],
-            provider=args["provider"],
-            media_url=args["media_url"],
-            provider_params=args["provider_params"],
-            output_types=args["output_types"],
-            language=args["language"],
-            callback_url=args["callback_url"],
-        )
+        return job_from_request(args)
 
     @schemas_blp.response(200, JobSchema)
     def get(self) -> Job:

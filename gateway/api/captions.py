@@ -62,16 +62,7 @@ class Captions(MethodView):
         if svc.queue_length(provider_cls.queue) >= limit:
             abort(429, message=f"the {provider_cls.queue} queue is full ({limit} jobs); try again later")
 
-        job = Job(
-            parent_id=args["parent_id"],
-            provider=args["provider"],
-            media_url=args["media_url"],
-            provider_params=args["provider_params"],
-            output_types=args["output_types"],
-            language=args["language"],
-            callback_url=args["callback_url"],
-            style=style_dict(args["style"]),
-        )
+        job = job_from_request(args)
         idem_key = request.headers.get("Idempotency-Key")
         idempotency = (key_scope(request.headers.get(API_KEY_HEADER, "")), idem_key[:200]) if idem_key else None
         request_fingerprint = fingerprint(args, media)
@@ -93,6 +84,20 @@ class Captions(MethodView):
             discard_upload(svc, job)
             return stored, 200
         return job, 201, {"Location": url_for("captions.Job", job_id=job.id)}
+
+
+def job_from_request(args: dict[str, Any]) -> Job:
+    """The new job a loaded ``CaptionRequestSchema`` body describes."""
+    return Job(
+        parent_id=args["parent_id"],
+        provider=args["provider"],
+        media_url=args["media_url"],
+        provider_params=args["provider_params"],
+        output_types=args["output_types"],
+        language=args["language"],
+        callback_url=args["callback_url"],
+        style=style_dict(args["style"]),
+    )
 
 
 def provider_class_or_400(svc: Services, provider_id: str):
