@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, request
 from flask_smorest import abort
 
-from gateway import extensions
+from gateway import extensions, jsonbody
 from gateway.auth import API_KEY_HEADER, check_api_key
 from gateway.config import load_config
 from gateway.services import Services, build_services
@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = ("system.Health", "captions.JobMedia", "callbacks.", "api-doc
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
     """The application factory: config, extensions, blueprints, error handling, auth."""
     app = Flask(__name__)
+    app.json = jsonbody.JSONProvider(app)
     cfg = load_config(config)
     app.config.update(
         GATEWAY=cfg,

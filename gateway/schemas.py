@@ -10,6 +10,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 import formats
+from gateway import jsonbody
 
 LANGUAGE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$")
 
@@ -57,7 +58,7 @@ class CaptionRequestSchema(ma.Schema):
         for name in ("provider_params", "style", "caption_file"):
             if isinstance(out.get(name), str) and out[name].lstrip().startswith("{"):
                 try:
-                    out[name] = json.loads(out[name])
+                    out[name] = jsonbody.loads(out[name])
                 except json.JSONDecodeError as exc:
                     raise ma.ValidationError({name: [f"not valid JSON: {exc.msg}"]}) from exc
         if "output_types" in out:

@@ -112,10 +112,44 @@ def test_bad_input_is_refused_clearly(client, fields, code, text):
     assert_error(client.post("/captions", json=payload), code, text)
 
 
-def test_malformed_json_is_a_400(client):
-    response = client.post("/captions", data="{not json", headers={"Content-Type": "application/json"})
-    assert response.status_code in (400, 422)
-    assert response.json()["code"] == response.status_code
+DEEP = '{"media_url": "%s", "parent_id": "p-hostile", "provider": "demo", "provider_params": %s}'
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"{not json", "Invalid JSON body: Expecting property name"),
+        (b'{"parent_id": "\xff\xfe"}', "not UTF-8"),
+        ((DEEP % (MEDIA, "[" * 50_000 + "]" * 50_000)).encode(), "nested more than 32 levels deep"),
+        ((DEEP % (MEDIA, '{"a": ' * 40 + "1" + "}" * 40)).encode(), "nested more than 32 levels deep"),
+        ((DEEP % (MEDIA, '{"a": NaN}')).encode(), "NaN is not a JSON value"),
+        ((DEEP % (MEDIA, '{"a": -Infinity}')).encode(), "-Infinity is not a JSON value"),
+    ],
+    ids=["malformed", "not-utf8", "stack-overflow-deep", "too-deep", "nan", "infinity"],
+)
+def test_hostile_json_bodies_are_a_400(client, redis_server, data, text):
+    response = client.post("/captions", data=data, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, text)
+    assert client.get("/captions/p-hostile").json() == []
+
+
+def test_hostile_json_in_a_multipart_field_is_a_422(client):
+    deep = "{" + '"a": {' * 50_000 + "}" * 50_000 + "}"
+    form = {"parent_id": "p-hostile", "provider": "demo", "media_url": MEDIA, "provider_params": deep}
+    response = client.post("/captions", files={k: (None, v) for k, v in form.items()})
+    assert_error(response, 422, "not valid JSON: nested more than 32 levels deep")
+
+
+def test_hostile_json_in_a_callback_is_refused_not_a_crash(client, gateway):
+    from gateway.auth import callback_token
+    from tests.conftest import SECRET
+
+    job = client.post("/captions", json=body(parent_id="p-callback")).json()
+    url = f"/callbacks/demo/{job['id']}?token={callback_token(SECRET, 'demo', job['id'])}"
+    response = client.post(url, data="[" * 50_000, headers={"Content-Type": "application/json"})
+    # the body reads as no JSON at all; the demo service's callbacks only say "look again"
+    assert response.status_code == 202, response.text
+    assert response.json() == {"accepted": True, "job_id": job["id"]}
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import flask_smorest
 from flask import current_app
 
+from gateway.jsonbody import ArgumentsParser
 from gateway.services import Services
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint, parsing JSON bodies with the nesting limit of :mod:`gateway.jsonbody`."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
 
 def services() -> Services:

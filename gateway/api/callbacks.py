@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from gateway import tasks
-from gateway.api import services
+from gateway.api import Blueprint, services
 from gateway.auth import check_callback_token
 from providers.base import CallbackRequest
 from providers.errors import CallbackRejected, ProviderError

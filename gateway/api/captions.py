@@ -11,12 +11,12 @@ from typing import Any, BinaryIO
 import marshmallow as ma
 from flask import Response, redirect, request, stream_with_context, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from werkzeug.utils import secure_filename
 
 import formats
 from gateway import netguard, tasks
-from gateway.api import services
+from gateway.api import Blueprint, services
 from gateway.auth import API_KEY_HEADER, check_media_token, key_scope
 from gateway.models import CANCELLED, Job
 from gateway.schemas import CaptionRequestSchema, JobSchema

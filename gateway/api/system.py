@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from apispec.ext.marshmallow import OpenAPIConverter
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from rq import Worker
 
-from gateway.api import services
+from gateway.api import Blueprint, services
 from gateway.schemas import HealthSchema, ProviderSchema
 from gateway.services import QUEUE_NAMES
 
