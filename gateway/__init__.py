@@ -12,6 +12,7 @@ from gateway.auth import API_KEY_HEADER, check_api_key
 from gateway.config import load_config
 from gateway.services import Services, build_services
 
+UPLOAD_ENDPOINTS = ("captions.Captions",)  # multipart media: max_upload_bytes; every other body: max_body_bytes
 PUBLIC_ENDPOINTS = ("system.Health", "captions.JobMedia", "callbacks.", "api-docs.", "docs-assets.", "static")
 
 
@@ -56,9 +57,9 @@ def _docs_assets() -> Blueprint:
 
 
 def _limit_and_authenticate() -> None:
-    """Body limits (JSON is small, multipart media may be large) and the API key."""
+    """Body limits (media uploads may be large, every other body is small) and the API key."""
     cfg = current_app.config["GATEWAY"]
-    if not (request.mimetype or "").startswith("multipart/"):
+    if not (request.endpoint in UPLOAD_ENDPOINTS and (request.mimetype or "").startswith("multipart/")):
         request.max_content_length = cfg["api"]["max_body_bytes"]
         if (request.content_length or 0) > cfg["api"]["max_body_bytes"]:
             abort(413, message=f"request body over {cfg['api']['max_body_bytes']} bytes")

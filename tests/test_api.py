@@ -189,6 +189,14 @@ def test_body_over_the_limit_is_413(client, gateway):
     assert_error(response, 413)
 
 
+def test_only_media_uploads_may_be_large(client, gateway):
+    """A multipart body to any other route, such as a forged callback, has the small limit."""
+    limit = gateway.app.config["GATEWAY"]["api"]["max_body_bytes"]
+    big = {"file": ("x.bin", b"a" * (limit + 10))}
+    assert_error(client.post("/callbacks/demo/any-job?token=x", files=big), 413)
+    assert_error(client.post("/jobs/any-job/cancel", files=big), 413)
+
+
 def test_full_queue_is_429(client, gateway, redis_server):
     from rq import Queue
 
