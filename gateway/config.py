@@ -21,6 +21,14 @@ import yaml
 
 ENV_PREFIX = "GATEWAY_"
 SECRET_KEYS = ("api_keys", "secret_key")
+OTHER_VARIABLES = frozenset({ENV_PREFIX + "CONFIG", ENV_PREFIX + "API_KEYS", ENV_PREFIX + "SECRET_KEY"})
+# settings that must be above zero; every other number must not be negative
+POSITIVE = (
+    ("api", "max_body_bytes"), ("api", "max_upload_bytes"), ("api", "max_queue_length"), ("media", "max_bytes"),
+    ("media", "connect_timeout_s"), ("media", "read_timeout_s"), ("media", "download_timeout_s"),
+    ("workers", "job_timeout_s"), ("workers", "maintenance_interval_s"), ("workers", "heartbeat_interval_s"),
+    ("webhooks", "timeout_s"),
+)  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -63,23 +71,65 @@ def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     tree[path[-1]] = value
 
 
+def _yaml_value(name: str, raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid configuration:\n  - {name} is not a YAML value: {exc}") from None
+
+
 def env_overrides(tree: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    """The overrides the environment makes to ``tree`` (known keys and provider settings)."""
+    """The overrides the environment makes to ``tree`` (known keys and provider settings).
+
+    A ``GATEWAY_`` variable that names no setting is an error: a typo must not be ignored.
+    """
     over: dict[str, Any] = {}
+    used = set(OTHER_VARIABLES)
     for path, _ in _leaves(tree):
         name = _env_name(path)
         if name in environ:
-            _set(over, path, yaml.safe_load(environ[name]))
+            _set(over, path, _yaml_value(name, environ[name]))
+            used.add(name)
     for provider_id in tree.get("providers") or {}:
         prefix = _env_name(("providers", provider_id)) + "_"
         for name, raw in environ.items():
             if name.startswith(prefix):
-                _set(over, ("providers", provider_id, name[len(prefix) :].lower()), yaml.safe_load(raw))
+                _set(over, ("providers", provider_id, name[len(prefix) :].lower()), _yaml_value(name, raw))
+                used.add(name)
+    unknown = sorted(n for n in environ if n.startswith(ENV_PREFIX) and n not in used)
+    if unknown:
+        hint = "no such setting (a provider's settings need the provider listed under providers: in the config)"
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(f"{n}: {hint}" for n in unknown))
     if environ.get(ENV_PREFIX + "API_KEYS"):
         over["api_keys"] = [k.strip() for k in environ[ENV_PREFIX + "API_KEYS"].split(",") if k.strip()]
     if environ.get(ENV_PREFIX + "SECRET_KEY"):
         over["secret_key"] = environ[ENV_PREFIX + "SECRET_KEY"]
     return over
+
+
+def _unknown_keys(defaults: Mapping[str, Any], given: Mapping[str, Any], path: tuple[str, ...] = ()) -> list[str]:
+    """Keys of a config file that name no setting (provider settings are the provider's own)."""
+    problems = []
+    for key, value in given.items():
+        here = (*path, str(key))
+        if not path and key in SECRET_KEYS:
+            problems.append(f"{key}: secrets are read only from the environment ({_env_name((key,))})")
+        elif key not in defaults:
+            problems.append(f"{'.'.join(here)}: no such setting")
+        elif isinstance(value, Mapping) and isinstance(defaults[key], Mapping) and here != ("providers",):
+            problems.extend(_unknown_keys(defaults[key], value, here))
+    return problems
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"invalid configuration:\n  - {ENV_PREFIX}CONFIG={path}: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"invalid configuration:\n  - {ENV_PREFIX}CONFIG={path}: not a mapping of settings")
+    return dict(data)
 
 
 def _type_problems(defaults: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
@@ -114,9 +164,13 @@ def _value_problems(config: Mapping[str, Any]) -> list[str]:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
             problems.append(f"media.allow_networks: {net!r} is not a CIDR network")
-    for path in (("api", "max_body_bytes"), ("api", "max_queue_length"), ("media", "max_bytes")):
-        if config[path[0]][path[1]] <= 0:
-            problems.append(f"{'.'.join(path)} must be positive")
+    for path, value in _leaves(config):
+        if path[0] in ("providers", *SECRET_KEYS) or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if path in POSITIVE and value <= 0:
+            problems.append(f"{'.'.join(path)} ({_env_name(path)}) must be positive")
+        elif value < 0:
+            problems.append(f"{'.'.join(path)} ({_env_name(path)}) must not be negative")
     if not str(config["public_url"]).startswith(("http://", "https://")):
         problems.append("public_url must be an http(s) URL")
     return problems
@@ -132,12 +186,14 @@ def load_config(
         defaults = yaml.safe_load(fh)
     defaults.update({"api_keys": [], "secret_key": ""})
     config = defaults
+    problems = []
     if environ.get(ENV_PREFIX + "CONFIG"):
-        with open(environ[ENV_PREFIX + "CONFIG"], encoding="utf-8") as fh:
-            config = deep_merge(config, yaml.safe_load(fh) or {})
+        site = _read_file(environ[ENV_PREFIX + "CONFIG"])
+        problems += _unknown_keys(defaults, site)
+        config = deep_merge(config, site)
     config = deep_merge(config, env_overrides(config, environ))
     config = deep_merge(config, overrides or {})
-    problems = _type_problems(defaults, config) or _value_problems(config)
+    problems += _type_problems(defaults, config) or _value_problems(config)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return config

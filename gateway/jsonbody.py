@@ -11,6 +11,7 @@ arguments (webargs), JSON text in multipart fields, and ``request.get_json`` (ca
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, NoReturn
 
 from flask.json.provider import DefaultJSONProvider
@@ -24,7 +25,11 @@ def loads(data: str | bytes) -> Any:
     """Strict ``json.loads``: ``json.JSONDecodeError`` for NaN/Infinity and nesting deeper than :data:`MAX_DEPTH`."""
     text = data if isinstance(data, str) else data.decode("utf-8")
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise json.JSONDecodeError(str(exc).split(";")[0], text, 0) from None
     except RecursionError:
         value = None
         too_deep = True
@@ -38,6 +43,14 @@ def loads(data: str | bytes) -> Any:
 def _refuse_constant(name: str) -> NoReturn:
     # Python reads NaN and Infinity, but they are not JSON: stored, they would go out again in webhooks
     raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
+def _finite_float(literal: str) -> float:
+    # 1e400 reads as inf: refused like Infinity
+    value = float(literal)
+    if math.isinf(value):
+        raise json.JSONDecodeError(f"number {literal[:20]} is out of range", literal, 0)
+    return value
 
 
 def depth_exceeds(value: Any, limit: int) -> bool:

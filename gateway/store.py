@@ -20,6 +20,8 @@ from redis.client import Pipeline
 
 from gateway.models import TERMINAL, Job, now
 
+MAX_INDEX = 2**62
+
 
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before for a different request."""
@@ -45,26 +47,40 @@ class JobStore:
 
         Returns ``(job, created)``. ``also`` adds its own commands (enqueueing the job's first
         task) to the transaction that writes the job, so a job is never stored without its task.
+        The idempotency record is written in that same transaction, watched: of two requests
+        racing with one key, one writes its job and the other returns that job.
         """
-        if idempotency is not None:
-            idem_key = self._key("idem", *idempotency)
-            claim = json.dumps({"job_id": job.id, "fingerprint": fingerprint})
-            if not self.redis.set(idem_key, claim, nx=True, ex=ttl):
-                earlier = json.loads(self.redis.get(idem_key) or "{}")
-                if earlier.get("fingerprint") != fingerprint:
-                    raise IdempotencyConflict("Idempotency-Key was already used for a different request")
-                existing = self.get(earlier.get("job_id", ""))
-                if existing is not None:
-                    return existing, False
-                self.redis.set(idem_key, claim, ex=ttl)
+        idem_key = self._key("idem", *idempotency) if idempotency is not None else None
         with self.redis.pipeline() as pipe:
-            pipe.multi()
-            pipe.set(self._key("job", job.id), job.to_json())
-            pipe.zadd(self._key("parent", job.parent_id), {job.id: job.created_at})
-            if also is not None:
-                also(pipe)
-            pipe.execute()
-        return job, True
+            while True:
+                try:
+                    if idem_key is not None:
+                        pipe.watch(idem_key)
+                        earlier = self._earlier_job(pipe.get(idem_key), fingerprint)
+                        if earlier is not None:
+                            pipe.unwatch()
+                            return earlier, False
+                    pipe.multi()
+                    if idem_key is not None:
+                        claim = json.dumps({"job_id": job.id, "fingerprint": fingerprint})
+                        pipe.set(idem_key, claim, ex=ttl)
+                    pipe.set(self._key("job", job.id), job.to_json())
+                    pipe.zadd(self._key("parent", job.parent_id), {job.id: job.created_at})
+                    if also is not None:
+                        also(pipe)
+                    pipe.execute()
+                    return job, True
+                except redis.WatchError:
+                    continue
+
+    def _earlier_job(self, raw_claim: bytes | None, fingerprint: str) -> Job | None:
+        """The job an idempotency record points at; raises when the request differs."""
+        if not raw_claim:
+            return None
+        earlier = json.loads(raw_claim)
+        if earlier.get("fingerprint") != fingerprint:
+            raise IdempotencyConflict("Idempotency-Key was already used for a different request")
+        return self.get(earlier.get("job_id", ""))  # None: the job is gone, make a new one
 
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.get(self._key("job", job_id))
@@ -116,6 +132,8 @@ class JobStore:
     def list_by_parent(self, parent_id: str, offset: int = 0, limit: int = 50) -> tuple[list[Job], int]:
         """Jobs of one parent, oldest first, and how many there are in all."""
         key = self._key("parent", parent_id)
+        if offset + limit > MAX_INDEX:  # beyond what Redis takes as an index: an empty page
+            return [], self.redis.zcard(key)
         ids = self.redis.zrange(key, offset, offset + limit - 1)
         total = self.redis.zcard(key)
         raws = (
@@ -123,9 +141,16 @@ class JobStore:
         )
         return [Job.from_json(r) for r in raws if r], total
 
-    def claim(self, name: str, job_id: str, ttl: int) -> bool:
-        """Take a named claim on a job for ``ttl`` seconds; ``False`` if someone holds it."""
-        return bool(self.redis.set(self._key("lock", name, job_id), "1", nx=True, ex=ttl))
+    def claim(self, name: str, job_id: str, ttl: int, owner: str = "") -> bool:
+        """Take a named claim on a job for ``ttl`` seconds; ``False`` if someone else holds it.
+
+        An ``owner`` that already holds the claim gets it again: a task that RQ runs again
+        after its worker died must not be locked out by its own earlier attempt.
+        """
+        key = self._key("lock", name, job_id)
+        if self.redis.set(key, owner or "1", nx=True, ex=ttl):
+            return True
+        return bool(owner) and self.redis.get(key) == owner.encode()
 
     def release(self, name: str, job_id: str) -> None:
         self.redis.delete(self._key("lock", name, job_id))

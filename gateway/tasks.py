@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import requests
-from rq import Callback, Retry
+from rq import Callback, Retry, get_current_job
 from rq.job import Job as RQJob
 
 import formats
@@ -242,6 +242,10 @@ def dispatch(job_id: str) -> None:
     if job is None or job.terminal:
         return
     provider = services.provider(job.provider)
+    if job.submitted_at is not None and not provider.synchronous:
+        # an earlier run ordered already and its worker died: follow that order, never order twice
+        enqueue(services, refresh, job_id, job.poll_attempt or 1)
+        return
     job = services.store.transition(job_id, PROCESSING, started_at=job.started_at or now())
     if job is None:
         return
@@ -253,16 +257,21 @@ def dispatch(job_id: str) -> None:
         return
 
     def record(j: Job) -> bool:
-        if j.terminal:
+        if j.terminal and j.status != CANCELLED:
             return False
         j.provider_params.update(submission.reference)
         j.submitted_at = now()
-        j.details = submission.status.details or j.details
-        j.poll_attempt = 1
+        if not j.terminal:
+            j.details = submission.status.details or j.details
+            j.poll_attempt = 1
         return True
 
     job = services.store.update(job_id, record)
     if job is None:
+        return
+    if job.status == CANCELLED:  # cancelled while the order was being placed: withdraw it
+        if submission.status.state not in (DONE, ERROR, CANCELLED):
+            enqueue(services, cancel_remote, job_id)
         return
     if submission.result is not None:
         complete(services, job, submission.result)
@@ -302,7 +311,8 @@ def schedule_poll(services: Services, job: Job, provider, poll: int) -> None:
     if waited >= provider.max_wait:
         fail(services, job.id, f"timed out: {job.provider} did not finish within {provider.max_wait:.0f} s")
         return
-    delay = min(provider.poll_initial * provider.poll_factor**poll, provider.poll_max_interval)
+    # the exponent is capped so that a long chain (days of polling) never overflows a float
+    delay = min(provider.poll_initial * provider.poll_factor ** min(poll, 64), provider.poll_max_interval)
     delay = min(delay, max(provider.max_wait - waited, 1))
 
     def claim_next(j: Job) -> bool:
@@ -319,12 +329,14 @@ def schedule_poll(services: Services, job: Job, provider, poll: int) -> None:
 def finalize(job_id: str) -> None:
     """Fetch the captions and finish the job; a claim makes racing callers finish it once."""
     services = get_services()
-    job = services.store.get(job_id)
-    if job is None or job.terminal:
-        return
-    if not services.store.claim("finalize", job_id, services.config["workers"]["job_timeout_s"]):
-        return
+    current = get_current_job()
+    owner = current.id if current is not None else ""
+    if not services.store.claim("finalize", job_id, services.config["workers"]["job_timeout_s"], owner):
+        return  # another task is finishing it; if its worker dies, RQ runs that task again
     try:
+        job = services.store.get(job_id)  # read after the claim: an earlier holder may have finished it
+        if job is None or job.terminal:
+            return
         provider = services.provider(job.provider)
         result = call_provider(
             services, job_id, lambda: provider.fetch(job_view(services, job)),

@@ -124,8 +124,10 @@ DEEP = '{"media_url": "%s", "parent_id": "p-hostile", "provider": "demo", "provi
         ((DEEP % (MEDIA, '{"a": ' * 40 + "1" + "}" * 40)).encode(), "nested more than 32 levels deep"),
         ((DEEP % (MEDIA, '{"a": NaN}')).encode(), "NaN is not a JSON value"),
         ((DEEP % (MEDIA, '{"a": -Infinity}')).encode(), "-Infinity is not a JSON value"),
+        ((DEEP % (MEDIA, '{"a": %s}' % ("9" * 5000))).encode(), "Exceeds the limit"),
+        ((DEEP % (MEDIA, '{"a": 1e400}')).encode(), "out of range"),
     ],
-    ids=["malformed", "not-utf8", "stack-overflow-deep", "too-deep", "nan", "infinity"],
+    ids=["malformed", "not-utf8", "stack-overflow-deep", "too-deep", "nan", "infinity", "huge-int", "huge-float"],
 )
 def test_hostile_json_bodies_are_a_400(client, redis_server, data, text):
     response = client.post("/captions", data=data, headers={"Content-Type": "application/json"})
@@ -236,3 +238,36 @@ def test_upload_with_a_broken_caption_file_is_400(client):
     )
     assert_error(response, 400, "base64")
     assert_error(client.post("/captions", json={"parent_id": "p-up", "provider": "upload"}), 400, "caption_file")
+
+
+def test_out_of_range_numbers_elsewhere_are_refused_not_a_crash(client):
+    assert_error(client.post("/captions", json=body(style={"max_chars_per_line": 10**30})), 422, "style")
+    huge = {"parent_id": "p-hostile", "provider": "demo", "media_url": MEDIA, "style": '{"lines": %s}' % ("9" * 5000)}
+    assert_error(client.post("/captions", files={k: (None, v) for k, v in huge.items()}), 422, "not valid JSON")
+    page = client.get("/captions/p-1?page=99999999999999999999")
+    assert page.status_code == 200 and page.json() == []
+
+
+def test_concurrent_requests_with_one_idempotency_key_make_one_job(client, redis_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(_):
+        clients = ApiClient(client.base_url)
+        return clients.post("/captions", json=body(parent_id="p-race"), headers={"Idempotency-Key": "race"})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, range(16)))
+    assert sorted({a.status_code for a in answers}) in ([201], [200, 201])
+    assert [a.status_code for a in answers].count(201) == 1
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len(client.get("/captions/p-race").json()) == 1
+    redis.Redis.from_url(redis_server.url).delete("rq:queue:default")
+
+
+def test_upload_format_param_is_used_to_check_the_file(client):
+    srt = base64.b64encode(b"1\n00:00:01,000 --> 00:00:02,000\nhello\n").decode()
+    upload = {"parent_id": "p-up", "provider": "upload", "caption_file": {"name": "x.txt", "file": srt}}
+    assert_error(
+        client.post("/captions", json={**upload, "provider_params": {"format": "ttml"}}), 400, "cannot be read"
+    )
+    assert client.post("/captions", json={**upload, "provider_params": {"format": "srt"}}).status_code == 201

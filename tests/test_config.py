@@ -45,9 +45,43 @@ def test_config_file_is_merged(tmp_path):
         ({**SECRETS, "GATEWAY_STORAGE_BACKEND": "ftp"}, "storage.backend must be"),
         ({**SECRETS, "GATEWAY_MEDIA_ALLOW_NETWORKS": "[nonsense]"}, "not a CIDR network"),
         ({**SECRETS, "GATEWAY_API_MAX_BODY_BYTES": "0"}, "must be positive"),
+        (
+            {**SECRETS, "GATEWAY_WORKERS_TASK_RETRIES": "-1"},
+            "workers.task_retries (GATEWAY_WORKERS_TASK_RETRIES) must not",
+        ),
+        (
+            {**SECRETS, "GATEWAY_WEBHOOKS_TIMEOUT_S": "0"},
+            "webhooks.timeout_s (GATEWAY_WEBHOOKS_TIMEOUT_S) must be posi",
+        ),
+        ({**SECRETS, "GATEWAY_REDIS_URLL": "redis://x"}, "GATEWAY_REDIS_URLL: no such setting"),
+        ({**SECRETS, "GATEWAY_PROVIDERS_ACME_KEY": "x"}, "GATEWAY_PROVIDERS_ACME_KEY: no such setting"),
+        ({**SECRETS, "GATEWAY_API_MAX_QUEUE_LENGTH": "[1, 2"}, "GATEWAY_API_MAX_QUEUE_LENGTH is not a YAML value"),
     ],
 )
 def test_bad_configuration_is_reported(environ, message):
     with pytest.raises(ConfigError, match="invalid configuration") as err:
         load_config(environ=environ)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("redis:\n  urll: redis://x\n", "redis.urll: no such setting"),
+        ("storage:\n  backend: local\nstorgae: {}\n", "storgae: no such setting"),
+        ("secret_key: in-a-file-0123456789\n", "secrets are read only from the environment"),
+        ("- a list\n", "not a mapping of settings"),
+        ("redis: [unclosed\n", "GATEWAY_CONFIG="),
+    ],
+)
+def test_bad_config_file_is_reported(tmp_path, text, message):
+    path = tmp_path / "site.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="invalid configuration") as err:
+        load_config(environ={**SECRETS, "GATEWAY_CONFIG": str(path)})
+    assert message in str(err.value)
+
+
+def test_s3_addressing_style_from_the_environment():
+    config = load_config(environ={**SECRETS, "GATEWAY_STORAGE_S3_ADDRESSING_STYLE": "path"})
+    assert config["storage"]["s3"]["addressing_style"] == "path"

@@ -76,3 +76,10 @@ def test_claims_are_exclusive(store):
     assert not store.claim("finalize", "j1", 30)
     store.release("finalize", "j1")
     assert store.claim("finalize", "j1", 30)
+
+
+def test_a_claim_is_taken_again_by_its_owner_only(store):
+    assert store.claim("finalize", "j2", 30, owner="rq-task-1")
+    assert store.claim("finalize", "j2", 30, owner="rq-task-1")  # the same task, run again after its worker died
+    assert not store.claim("finalize", "j2", 30, owner="rq-task-2")
+    assert not store.claim("finalize", "j2", 30)

@@ -132,7 +132,7 @@ def read_input(svc: Services, provider_cls, args: dict[str, Any]) -> tuple[str, 
     if provider_cls.input_kind == "captions":
         name, data = caption_file_or_400(svc, args)
         try:
-            formats.read(data, fmt=guess_format(name))
+            formats.read(data, fmt=args["provider_params"].get("format") or guess_format(name))
         except formats.CaptionFormatError as exc:
             abort(400, message=f"caption_file cannot be read: {exc}")
         return name, data
@@ -249,6 +249,8 @@ def stored_output(job_id: str, fmt: str) -> tuple[Job, str]:
     for output in job.outputs:
         if output.type == fmt:
             return job, output.key
+    if job.status == CANCELLED:
+        abort(409, message=f"job {job_id} was cancelled; it has no captions")
     if not job.done:
         abort(409, message=f"job {job_id} is {job.status}; captions are not ready")
     abort(404, message=f"job {job_id} has no {fmt} output (it has: {', '.join(o.type for o in job.outputs)})")
@@ -261,7 +263,10 @@ class Download(MethodView):
     def get(self, job_id: str, fmt: str):
         """Download a caption file: streamed, or a redirect to a presigned S3 URL."""
         _job, key = stored_output(job_id, fmt)
-        url = services().storage.url(key)
+        try:
+            url = services().storage.url(key)
+        except StorageError as exc:
+            abort(503, message=f"storage unavailable: {exc}")
         if url:
             return redirect(url, 302)
         return stream_object(services(), key)
@@ -310,8 +315,12 @@ class Transcript(MethodView):
         if fmt not in formats.INPUT_TYPES:
             abort(400, message=f"cannot make a transcript from {fmt}; use one of {', '.join(formats.INPUT_TYPES)}")
         job, key = stored_output(job_id, fmt)
+        if job.quality is not None and job.quality.get("cues") == 0:  # nothing was said
+            return Response("", content_type="text/plain; charset=utf-8")
         try:
             captions = formats.read(services().storage.get(key), fmt=fmt, language=job.language)
         except StorageError as exc:
             abort(503, message=f"storage unavailable: {exc}")
+        except formats.CaptionFormatError as exc:  # a provider's own file that our reader refuses
+            abort(422, message=f"the stored {fmt} captions cannot be read ({exc}); try another format")
         return Response(formats.transcript(captions), content_type="text/plain; charset=utf-8")
