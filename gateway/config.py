@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+import formats
+
 ENV_PREFIX = "GATEWAY_"
 SECRET_KEYS = ("api_keys", "secret_key")
 OTHER_VARIABLES = frozenset({ENV_PREFIX + "CONFIG", ENV_PREFIX + "API_KEYS", ENV_PREFIX + "SECRET_KEY"})
@@ -171,6 +173,10 @@ def _value_problems(config: Mapping[str, Any]) -> list[str]:
             problems.append(f"{'.'.join(path)} ({_env_name(path)}) must be positive")
         elif value < 0:
             problems.append(f"{'.'.join(path)} ({_env_name(path)}) must not be negative")
+    try:
+        formats.get_profile(config["captions"]["style"])
+    except (ValueError, TypeError) as exc:
+        problems.append(f"captions.style (GATEWAY_CAPTIONS_STYLE): {exc}")
     if not str(config["public_url"]).startswith(("http://", "https://")):
         problems.append("public_url must be an http(s) URL")
     return problems

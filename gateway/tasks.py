@@ -6,6 +6,7 @@
     finalize(job_id)        fetch, render, store, mark done: once per job, whoever calls it
     cancel_remote(job_id)   tell the provider a job was cancelled
     deliver_webhook(job_id) POST the finished job to its callback_url, signed, with retries
+    discard_media(job_id)   delete the media uploaded with a finished job (``storage.keep_uploads``)
 
 Provider errors decide what happens next: a ``TransientProviderError`` re-runs the same task
 later with backoff (bounded by ``workers.transient_retries``), a ``PermanentProviderError``
@@ -154,14 +155,20 @@ def fail(services: Services, job_id: str, message: str, details: str | None = No
         fields["details"] = details
     job = services.store.transition(job_id, ERROR, **fields)
     if job is not None:
-        notify(services, job)
+        on_finished(services, job)
     return job
 
 
-def notify(services: Services, job: Job) -> None:
-    """Queue the CMS webhook of a job that just finished."""
+def on_finished(services: Services, job: Job) -> None:
+    """A job just finished (done, error or cancelled): queue its CMS webhook, drop its upload.
+
+    The upload goes once the job is over, not before: a remote provider fetches it when it
+    starts work, which may be hours after the order.
+    """
     if job.callback_url:
         enqueue(services, deliver_webhook, job.id)
+    if job.media_key and not services.config["storage"]["keep_uploads"]:
+        enqueue(services, discard_media, job.id)
 
 
 def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
@@ -369,7 +376,7 @@ def complete(services: Services, job: Job, result: CaptionResult) -> None:
 
     done = services.store.update(job.id, change)
     if done is not None:
-        notify(services, done)
+        on_finished(services, done)
 
 
 def store_outputs(services: Services, job: Job, result: CaptionResult) -> list[Output]:
@@ -398,6 +405,14 @@ def cancel_remote(job_id: str) -> None:
     else:
         message = "provider confirmed" if accepted else "provider cannot cancel; ignored locally"
     services.store.update(job_id, lambda j: setattr(j, "details", f"cancelled ({message})"))
+
+
+def discard_media(job_id: str) -> None:
+    """Delete the media uploaded with a finished job (a storage error is retried by RQ)."""
+    services = get_services()
+    job = services.store.get(job_id)
+    if job is not None and job.terminal and job.media_key:
+        services.storage.delete(job.media_key)
 
 
 def deliver_webhook(job_id: str, attempt: int = 1) -> None:

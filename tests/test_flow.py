@@ -6,13 +6,15 @@ import json
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import redis
 import requests
 
 from gateway.auth import verify_webhook
 from tests.conftest import SECRET
-from tests.support.services import wait_for
+from tests.support.services import WorkerProcess, wait_for
 
 MEDIA = "http://127.0.0.1:1/video.mp4"  # never fetched by the demo service; loopback is allow-listed
 
@@ -73,9 +75,18 @@ def test_forged_callbacks_are_refused(api, simulator, gateway):
     assert requests.post(f"{gateway.url}/callbacks/whisper/{job['id']}?token=x", json={}, timeout=5).status_code == 404
 
 
-def test_racing_callbacks_and_polls_finalize_once(api, simulator, gateway, webhook_receiver):
+@pytest.fixture
+def second_default_worker(gateway_env, workers):
+    """Another default worker, so that tasks of one job really run at the same time."""
+    worker = WorkerProcess(["default"], gateway_env["env"], gateway_env["folder"] / "worker-default-2.log").start()
+    yield worker
+    worker.stop()
+
+
+def test_racing_callbacks_and_polls_finalize_once(api, simulator, gateway, webhook_receiver, second_default_worker):
     simulator.state.behaviour.reads_to_finish = 1
     simulator.state.behaviour.callbacks = False
+    simulator.state.behaviour.captions_delay_s = 1.0  # racing finalizes overlap while the captions download
     job = create(api, callback_url=webhook_receiver.url + "/hook")
     running = wait_for(
         lambda: (j := api.get(f"/jobs/{job['id']}").json())["provider_params"].get("ProviderID") and j,
@@ -86,8 +97,9 @@ def test_racing_callbacks_and_polls_finalize_once(api, simulator, gateway, webho
 
     url = f"{gateway.url}/callbacks/demo/{job['id']}?token={callback_token(SECRET, 'demo', job['id'])}"
     body = {"id": running["provider_params"]["ProviderID"], "status": "complete"}
-    for _ in range(8):
-        assert requests.post(url, json=body, timeout=5).status_code in (202,)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: requests.post(url, json=body, timeout=5).status_code, range(8)))
+    assert answers == [202] * 8
     done = api.wait_job(job["id"])
     assert done["status"] == "done"
     wait_for(lambda: webhook_receiver.for_path("/hook"), 15, what="webhook")
@@ -190,6 +202,24 @@ def test_killed_work_horse_is_retried(api, simulator, workers):
     assert workers["default"].alive()
 
 
+def test_worker_killed_while_finishing_a_job_does_not_leave_it_stuck(api, simulator, workers):
+    """SIGKILL the work horse while it downloads the finished captions: the task runs again and
+    takes over its own claim on finishing the job."""
+    simulator.state.behaviour.callbacks = False
+    simulator.state.behaviour.reads_to_finish = 1
+    simulator.state.behaviour.captions_delay_s = 5
+    pid = workers["default"].proc.pid
+    idle = set(wait_for(lambda: len(c := _children(pid)) == 1 and c, 20, what="the scheduler"))
+    job = create(api)
+    wait_for(lambda: any(c[0] == "CAPTIONS_START" for c in simulator.state.calls), 30, 0.05, what="finalize")
+    horse = wait_for(lambda: set(_children(pid)) - idle, 10, 0.05, what="the busy work horse")
+    os.kill(horse.pop(), signal.SIGKILL)
+    simulator.state.behaviour.captions_delay_s = 0
+    done = api.wait_job(job["id"], timeout=60)
+    assert done["status"] == "done", done
+    assert {o["type"] for o in done["outputs"]} == {"vtt"}
+
+
 def _children(pid: int) -> list[int]:
     with open(f"/proc/{pid}/task/{pid}/children") as fh:
         return [int(p) for p in fh.read().split()]
@@ -223,11 +253,12 @@ def test_idempotent_media_upload_keeps_one_copy(api, simulator, gateway_env):
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
     uploads = gateway_env["folder"] / "storage" / "uploads"
-    assert [p.name for p in uploads.iterdir() if p.name == first.json()["id"]] == [first.json()["id"]]
-    assert not [p for p in uploads.iterdir() if not (p / "clip.mp4").exists()]
+    before = {p.name for p in uploads.iterdir()}
+    assert first.json()["id"] in before  # the duplicate's copy was removed: only ids of stored jobs remain
+    assert again.json()["id"] == first.json()["id"]
     other = api.post("/captions", data=fields, files={"media": ("clip.mp4", b"1" * 2048)}, headers=headers)
     assert other.status_code == 422  # same key, different bytes
-    assert len(list(uploads.iterdir())) == len({p.name for p in uploads.iterdir()})
+    assert {p.name for p in uploads.iterdir() if any(p.iterdir())} <= before
 
 
 def test_polling_gives_up_after_the_providers_maximum_wait(gateway_env, simulator, job_store):
@@ -257,16 +288,22 @@ def test_polling_gives_up_after_the_providers_maximum_wait(gateway_env, simulato
 
 def test_remote_provider_fetches_uploaded_media_through_a_signed_url(api, simulator):
     simulator.state.behaviour.callbacks = False
+    simulator.state.behaviour.reads_to_finish = 1000
     created = api.post(
         "/captions",
         data={"parent_id": "video-upload-remote", "provider": "demo"},
         files={"media": ("clip.mp4", b"not really a video" * 100)},
     )
     assert created.status_code == 201, created.text
-    done = api.wait_job(created.json()["id"])
-    assert done["status"] == "done", done
-    order = simulator.state.orders[done["provider_params"]["ProviderID"]]
+    job_id = created.json()["id"]
+    order_id = wait_for(lambda: api.get(f"/jobs/{job_id}").json()["provider_params"].get("ProviderID"), 15)
+    order = simulator.state.orders[order_id]
     fetched = requests.get(order["media_url"], timeout=10)  # what the provider does, no API key
     assert fetched.status_code == 200 and fetched.content == b"not really a video" * 100
     forged = order["media_url"].split("?")[0] + "?token=" + "0" * 64
     assert requests.get(forged, timeout=10).status_code == 403
+
+    requests.post(f"{simulator.url}/_control/complete/{order_id}", timeout=5).raise_for_status()
+    assert api.wait_job(job_id)["status"] == "done"
+    # once the job is over the upload is deleted (storage.keep_uploads: false)
+    wait_for(lambda: requests.get(order["media_url"], timeout=10).status_code == 404, 15, what="upload deleted")

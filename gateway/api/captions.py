@@ -63,6 +63,7 @@ class Captions(MethodView):
             abort(429, message=f"the {provider_cls.queue} queue is full ({limit} jobs); try again later")
 
         job = job_from_request(args)
+        job.style = job.style or {"profile": svc.config["captions"]["style"]}
         idem_key = request.headers.get("Idempotency-Key")
         idempotency = (key_scope(request.headers.get(API_KEY_HEADER, "")), idem_key[:200]) if idem_key else None
         request_fingerprint = fingerprint(args, media)
@@ -240,7 +241,7 @@ class CancelJob(MethodView):
         if cancelled is None:
             abort(409, message=f"job {job_id} has already finished ({svc.store.get(job_id).status})")
         tasks.enqueue(svc, tasks.cancel_remote, job_id)
-        tasks.notify(svc, cancelled)
+        tasks.on_finished(svc, cancelled)
         return cancelled
 
 

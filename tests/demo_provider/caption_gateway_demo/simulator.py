@@ -31,6 +31,7 @@ class Behaviour:
     finish_as: str = "complete"  # or "failed"
     callbacks: bool = True
     order_delay_s: float = 0.0  # answer new orders this much later
+    captions_delay_s: float = 0.0  # send finished captions this much later
 
 
 @dataclass
@@ -106,6 +107,8 @@ def create_simulator(api_key: str = "demo-key") -> Flask:
         order = state.orders.get(order_id)
         if order is None or order["status"] != "complete":
             return jsonify(error="captions not ready"), 404
+        state.calls.append(("CAPTIONS_START", order_id))
+        time.sleep(state.behaviour.captions_delay_s)
         state.calls.append(("CAPTIONS", order_id))
         return SRT_TEMPLATE.format(id=order_id), 200, {"Content-Type": "application/x-subrip"}
 
