@@ -3,6 +3,10 @@
 The API reads and checks the file when the job is created (a broken file is a 400 there);
 here it is read again from storage, normalised, and handed to the gateway, which renders
 every requested output type. Uses: publishing captions made elsewhere, converting archives.
+
+An uploaded WebVTT file is read leniently but also checked by the strict validator: what it
+found is reported in the job's ``provider_info`` (``input_issues``), so the CMS learns that its
+file needed repair while the job still succeeds with corrected output.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 import formats
+from formats.text import decode
 from providers.base import CaptionResult, JobView, Provider, ProviderStatus, Submission
 from providers.errors import PermanentProviderError
+
+MAX_ISSUES_SHOWN = 10
 
 
 class UploadParams(ma.Schema):
@@ -43,5 +50,9 @@ class UploadProvider(Provider):
             captions = formats.read(data, fmt=fmt, language=job.language)
         except formats.CaptionFormatError as exc:
             raise PermanentProviderError(f"caption file cannot be read: {exc}") from exc
+        details: dict[str, object] = {"input_format": fmt or "detected", "cues": len(captions.cues)}
+        if (fmt or formats.sniff(decode(data))) == "vtt":
+            issues = formats.validate_webvtt(data)
+            details["input_issues"] = {"count": len(issues), "first": [str(i) for i in issues[:MAX_ISSUES_SHOWN]]}
         status = ProviderStatus("done", details=f"imported {len(captions.cues)} cues")
-        return Submission(reference={}, status=status, result=CaptionResult(captions))
+        return Submission(reference={}, status=status, result=CaptionResult(captions, details=details))

@@ -46,3 +46,20 @@ def test_multipart_upload(api):
     assert done["status"] == "done"
     assert [o["type"] for o in done["outputs"]] == ["vtt", "txt"]
     assert api.get(f"/jobs/{done['id']}/download/txt").text.strip() == "Hello there"
+    issues = done["provider_info"]["input_issues"]  # 00:01.000 is fine; nothing to report
+    assert issues == {"count": 0, "first": []}
+
+
+def test_a_webvtt_upload_that_needed_repair_says_what_was_wrong(api):
+    sloppy = b"WEBVTT\n\n00:00:01,000 --> 00:00:02,000\nTom & Jerry\n"
+    created = api.post(
+        "/captions",
+        data={"parent_id": "p-upload-3", "provider": "upload", "output_types": "vtt"},
+        files={"caption_file": ("sloppy.vtt", sloppy)},
+    )
+    assert created.status_code == 201, created.text
+    done = api.wait_job(created.json()["id"])
+    assert done["status"] == "done"
+    issues = done["provider_info"]["input_issues"]
+    assert issues["count"] >= 2 and any(i.startswith("line 3:") for i in issues["first"])
+    assert formats.validate_webvtt(api.get(f"/jobs/{done['id']}/download/vtt").content) == []
