@@ -277,7 +277,7 @@ PROFILE_FOCUS = [
         "`JobStore.create` (one transaction: job, parent index, RQ job)",
         lambda f, n: n == "create" and f.endswith("gateway/store.py"),
     ),
-    ("`Job.to_json` (`dataclasses.asdict`)", lambda f, n: n == "to_json" and f.endswith("gateway/models.py")),
+    ("`Job.to_json`", lambda f, n: n == "to_json" and f.endswith("gateway/models.py")),
     (
         "`tasks.enqueue` (RQ job into that transaction; inside `create`)",
         lambda f, n: n == "enqueue" and f.endswith("gateway/tasks.py"),
