@@ -12,12 +12,15 @@ end. Typical use in a fixture::
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import requests
+
+from tests.support.services import free_port, wait_for
 
 REGION = "us-east-1"
 DUMMY_CREDENTIALS: dict[str, str] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -29,19 +32,39 @@ DUMMY_ENV: dict[str, str] = {
 }
 
 
-def start_s3_server() -> tuple[Any, str]:
-    """Start moto's S3 server on 127.0.0.1 and a free port; return ``(server, endpoint_url)``."""
-    from moto.server import ThreadedMotoServer
+def start_s3_server() -> tuple[subprocess.Popen, str]:
+    """Start moto's server in its own process on 127.0.0.1 and a free port; return ``(process, endpoint_url)``."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _answers(endpoint) or proc.poll() is not None, 30, 0.1, what="the S3 server")
+    except AssertionError:
+        proc.kill()
+        raise
+    if proc.poll() is not None:
+        raise RuntimeError(f"the S3 server exited with {proc.returncode}")
+    return proc, endpoint
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in test output
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
+
+def _answers(endpoint: str) -> bool:
+    try:
+        return requests.get(f"{endpoint}/moto-api/data.json", timeout=2).ok
+    except requests.RequestException:
+        return False
 
 
-def stop_s3_server(server: Any) -> None:
-    server.stop()
+def stop_s3_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(10)
 
 
 @contextlib.contextmanager
