@@ -7,6 +7,7 @@ import json
 import sys
 
 from gateway.config import ConfigError, load_config
+from gateway.devserver import REDIS_PORT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,13 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     local = sub.add_parser("run-local", help="Redis, workers and the gateway on this machine (make run)")
     local.add_argument("--port", type=int, default=8000)
     local.add_argument("--var", default="var", help="folder for Redis data, storage, secrets and logs")
+    local.add_argument("--redis-port", type=int, default=REDIS_PORT, help="port of the Redis it starts (or reuses)")
     sub.add_parser("check-config", help="validate the configuration and print it (secrets hidden)")
     args = parser.parse_args(argv)
 
     if args.command == "run-local":
         from gateway.devserver import run_local
 
-        return run_local(args.port, args.var)
+        return run_local(args.port, args.var, args.redis_port)
     try:
         config = load_config()
     except ConfigError as exc:

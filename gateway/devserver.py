@@ -17,7 +17,9 @@ from pathlib import Path
 
 import redis
 
-REDIS_PORT = 6379
+# Not Redis's usual 6379: a system Redis there (Debian's package starts one) keeps no
+# append-only file, and jobs must survive a restart.
+REDIS_PORT = 6390
 
 
 def load_or_make_secrets(path: Path) -> dict[str, str]:
@@ -36,10 +38,13 @@ def start_redis(var: Path, port: int) -> subprocess.Popen | None:
     client = redis.Redis(port=port)
     try:
         client.ping()
-        print(f"using the Redis already running on port {port}")
-        return None
     except redis.ConnectionError:
         pass
+    else:
+        print(f"using the Redis already running on port {port}")
+        if client.config_get("appendonly").get("appendonly") != "yes":
+            print("warning: it keeps no append-only file; jobs will not survive its restart", file=sys.stderr)
+        return None
     server = shutil.which("redis-server")
     if server is None:
         sys.exit("redis-server is not installed: run `make run` (it installs it) or apt-get install redis-server")
@@ -60,15 +65,15 @@ def start_redis(var: Path, port: int) -> subprocess.Popen | None:
     sys.exit("redis-server did not start: see var/log/redis.log")
 
 
-def run_local(port: int = 8000, var_dir: str = "var") -> int:
+def run_local(port: int = 8000, var_dir: str = "var", redis_port: int = REDIS_PORT) -> int:
     var = Path(var_dir).resolve()
     (var / "log").mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **{k: v for k, v in load_or_make_secrets(var / "secrets.env").items() if k not in os.environ}}
-    env.setdefault("GATEWAY_REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/0")
+    env.setdefault("GATEWAY_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
     env.setdefault("GATEWAY_STORAGE_LOCAL_ROOT", str(var / "storage"))
     env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}")
     procs = []
-    redis_proc = start_redis(var, REDIS_PORT) if "GATEWAY_REDIS_URL" not in os.environ else None
+    redis_proc = start_redis(var, redis_port) if "GATEWAY_REDIS_URL" not in os.environ else None
     if redis_proc:
         procs.append(("redis", redis_proc))
     python = sys.executable
