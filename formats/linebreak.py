@@ -8,6 +8,10 @@ a part-of-speech tagger, "noun" and "verb" are inferred from small English word 
 after an article, determiner, subject pronoun, auxiliary or negation is forbidden, as is one between
 two capitalised words and one after a common adjective. Forbidden means expensive, not impossible:
 when a line has no other break point the least bad one is used.
+
+A *bad* line break (:data:`BAD_BREAK` or dearer: the forbidden ones, and a line ending with a
+conjunction, a preposition or a number before its unit) is made only when no layout with the same
+number of lines avoids it; the segmenter chooses cue ends so that it never has to.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ BEFORE_LINKER = 2.0
 NEUTRAL = 4.0
 AFTER_LINKER = 8.0
 FORBIDDEN = 20.0
+BAD_BREAK = AFTER_LINKER  # line breaks at least this dear are avoided whenever a layout allows
+BAD_LINE_COST = 1000.0  # added to a bad line break: outweighs any balance or other break cost
 
 ARTICLES = _wordset(
     "a an the this that these those my your his her its our their some any no every each another "
@@ -101,6 +107,12 @@ def break_penalty(before: str, after: str) -> float:
     return NEUTRAL
 
 
+def line_break_cost(before: str, after: str) -> float:
+    """:func:`break_penalty` for a line break, with :data:`BAD_LINE_COST` added to a bad one."""
+    penalty = break_penalty(before, after)
+    return penalty + BAD_LINE_COST if penalty >= BAD_BREAK else penalty
+
+
 def _line_len(lengths: Sequence[int], i: int, j: int) -> int:
     return sum(lengths[i:j]) + (j - i - 1)
 
@@ -109,9 +121,10 @@ def break_lines(words: Sequence[str], max_chars: int, max_lines: int) -> list[st
     """Lay ``words`` out in at most ``max_lines`` lines of at most ``max_chars`` characters.
 
     One line when it fits. Otherwise the layout with the fewest lines that fit, choosing break points
-    by :func:`break_penalty` and then by balance (lines of similar length, the top one not much
-    longer). If no layout fits (a word longer than a line, or too much text), the result has the
-    fewest lines possible with over-long words on lines of their own; callers check.
+    by :func:`line_break_cost` (no bad break when one can be avoided) and then by balance (lines of
+    similar length, the top one not much longer). If no layout fits (a word longer than a line, or
+    too much text), the result has the fewest lines possible with over-long words on lines of their
+    own; callers check.
     """
     words = [w for w in words if w]
     if not words:
@@ -123,7 +136,7 @@ def break_lines(words: Sequence[str], max_chars: int, max_lines: int) -> list[st
         return [" ".join(words)]
     if n > MAX_BALANCED_WORDS:
         return greedy_lines(words, max_chars)  # the balanced search is quadratic; cues never get here
-    penalties = [break_penalty(words[k - 1], words[k]) for k in range(1, n)]
+    penalties = [line_break_cost(words[k - 1], words[k]) for k in range(1, n)]
     inf = float("inf")
     for k in range(2, max_lines + 1):
         target = total / k

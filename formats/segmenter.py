@@ -6,11 +6,15 @@
 3. Within each stretch, cue ends are chosen by dynamic programming over word positions. A cue must
    fit in ``max_lines`` lines of ``max_chars_per_line`` and last at most ``max_duration_ms`` (a single
    word that is longer than a line or lasts longer is the only exception: it gets a cue of its own).
-   Among those, the cost prefers few cues, ends at sentence punctuation (and, mildly, no sentence
-   ending inside a cue), then clause punctuation,
-   then before a conjunction or preposition (the scoring in :mod:`formats.linebreak`, shared with
-   line breaking), and heavily penalises cues that could not be read at ``max_cps`` or shown for
-   ``min_duration_ms`` even after extending their end.
+   Each candidate cue is judged as it will be shown: its end as step 4 sets it, and the best layout
+   of its lines. In order of weight, the cost avoids a cue whose lines need a bad break
+   (:data:`formats.linebreak.BAD_BREAK`: article + noun, first + last name, auxiliary + verb, a
+   line ending with a preposition ...; a shorter cue always avoids one), then a cue the linter would
+   flag (faster than ``max_cps`` or shorter than ``min_duration_ms`` even with its end extended:
+   then a neighbour takes it in, where the rules permit), then prefers few cues ending at sentence
+   punctuation (and, mildly, no sentence ending inside a cue), then clause punctuation, then
+   before a conjunction or preposition (the scoring in :mod:`formats.linebreak`, shared with line
+   breaking), and good line breaks.
 4. Times: a cue starts with its first word. Its end runs into the following silence, by at most
    ``max_extend_ms``, to meet reading speed; to reach ``min_duration_ms`` it may run further into
    silence (a minimum-duration cue is better than a flash). A gap to the next cue shorter than
@@ -25,13 +29,14 @@ from __future__ import annotations
 
 import math
 
-from formats.linebreak import break_lines, break_penalty
+from formats.linebreak import BAD_LINE_COST, break_lines, break_penalty, line_break_cost
 from formats.model import Captions, Cue, Word
 from formats.profiles import StyleProfile, get_profile
 
 CUE_COST = 1.0
-CPS_PENALTY = 30.0
-SHORT_PENALTY = 6.0
+VIOLATION = 1000.0  # a cue the linter flags (too fast to read, too short): only when nothing avoids it
+BAD_LAYOUT = 100 * VIOLATION  # a cue that needs a bad line break: never, as shorter cues avoid it
+LINE_WEIGHT = 0.5  # the line breaks a cue needs, relative to where it ends
 INNER_SENTENCE_END = 1.5  # a sentence that ends inside a cue: cues preferably end with sentences
 
 
@@ -69,40 +74,58 @@ def _stretches(words: list[Word], profile: StyleProfile) -> list[list[Word]]:
     return groups
 
 
-def _room(gap: float, profile: StyleProfile) -> float:
-    """How far a cue end may move into a following gap to meet reading speed."""
-    if gap < profile.gap_close_ms:
-        return max(0.0, gap - profile.min_gap_ms)
-    return max(0.0, min(profile.max_extend_ms, gap - profile.min_gap_ms))
+def cue_end(start: int, last_end: int, chars: int, next_start: float, profile: StyleProfile) -> int:
+    """The end the timing rules (step 4) give a cue that starts at ``start``, whose last word ends at
+    ``last_end``, that holds ``chars`` characters and is followed by a cue at ``next_start``."""
+    end = last_end if last_end > start else start + 1
+    need = start + math.ceil(chars * 1000 / profile.max_cps)  # when the cue has been read
+    if end < need:
+        end = min(need, end + profile.max_extend_ms)
+    if end - start < profile.min_duration_ms:
+        end = start + profile.min_duration_ms
+    if next_start != math.inf:
+        limit = int(next_start) - profile.min_gap_ms
+        if limit <= start:
+            limit = int(next_start)
+        if end > limit or next_start - end < profile.gap_close_ms:
+            end = limit
+    if end - start > profile.max_duration_ms:
+        end = start + profile.max_duration_ms
+    return end if end > start else start + 1
 
 
 def _cut(words: list[Word], next_start: float, profile: StyleProfile) -> list[list[Word]]:
     """Choose cue boundaries within one stretch by dynamic programming."""
     n = len(words)
     max_chars = profile.max_chars_per_line
+    max_lines = profile.max_lines
     space = 1 if profile.count_spaces else 0
-    lengths = [len(w.text) if profile.count_spaces else sum(not c.isspace() for c in w.text) for w in words]
-    rooms = []
-    silences = []
-    for j in range(n):
-        gap = (words[j + 1].start if j + 1 < n else next_start) - words[j].end
-        rooms.append(_room(gap, profile))
-        silences.append(max(0.0, gap - profile.min_gap_ms))
-    breaks = [break_penalty(words[j].text, words[j + 1].text) for j in range(n - 1)] + [0.0]
-    inf = float("inf")
+    texts = [w.text for w in words]
+    lengths = [len(t) if profile.count_spaces else sum(not c.isspace() for c in t) for t in texts]
+    widths = [len(t) for t in texts]
+    offsets = [0]  # offsets[k] - offsets[i] - 1: width of words i..k-1 on one line
+    for wlen in widths:
+        offsets.append(offsets[-1] + wlen + 1)
+    nexts = [float(words[j + 1].start) for j in range(n - 1)] + [next_start]
+    breaks = [break_penalty(texts[j], texts[j + 1]) for j in range(n - 1)] + [0.0]
+    line_costs = [line_break_cost(texts[j], texts[j + 1]) for j in range(n - 1)]
+    inf = math.inf
     best = [inf] * (n + 1)
     back = [0] * (n + 1)
     best[0] = 0.0
     for i in range(n):
         if best[i] == inf:
             continue
+        start = words[i].start
         lines_used = 1
         line_len = 0
         chars = 0
         inner = 0.0
-        start = words[i].start
+        # layouts[m][j - i]: the cheapest breaks that lay words i..j out in exactly m + 1 lines
+        layouts: list[list[float]] = [[] for _ in range(max_lines)]
+        first = i  # the first word that can start the last line of words i..j
         for j in range(i, n):
-            wlen = len(words[j].text)
+            wlen = widths[j]
             if j > i:
                 chars += space
                 if line_len + 1 + wlen <= max_chars:
@@ -110,21 +133,37 @@ def _cut(words: list[Word], next_start: float, profile: StyleProfile) -> list[li
                 else:
                     lines_used += 1
                     line_len = wlen
-                if lines_used > profile.max_lines or wlen > max_chars:
+                if lines_used > max_lines or wlen > max_chars:
                     break
                 if words[j].end - start > profile.max_duration_ms:
                     break
             else:
                 line_len = wlen
             chars += lengths[j]
-            spoken = words[j].end - start
-            readable = min(spoken + rooms[j], profile.max_duration_ms)
-            cost = CUE_COST + breaks[j] + inner
-            if readable <= 0 or chars * 1000 / readable > profile.max_cps:
-                over = chars * 1000 / readable - profile.max_cps if readable > 0 else 50.0
-                cost += CPS_PENALTY + 10 * over
-            if spoken + silences[j] < profile.min_duration_ms:
-                cost += SHORT_PENALTY
+            while offsets[j + 1] - offsets[first] - 1 > max_chars and first < j:
+                first += 1
+            layouts[0].append(0.0 if lines_used == 1 else inf)
+            for m in range(1, max_lines):
+                # words i..j need lines_used lines at least; the last level only serves this cue
+                lowest = inf
+                if lines_used <= m + 1 and (m + 1 < max_lines or lines_used == max_lines):
+                    above = layouts[m - 1]
+                    for k in range(max(first, i + 1), j + 1):
+                        c = above[k - 1 - i] + line_costs[k - 1]
+                        if c < lowest:
+                            lowest = c
+                layouts[m].append(lowest)
+            end = cue_end(start, words[j].end, chars, nexts[j], profile)
+            duration = end - start
+            layout = layouts[lines_used - 1][j - i]
+            cost = CUE_COST + breaks[j] + inner + LINE_WEIGHT * layout
+            if layout >= BAD_LINE_COST:
+                cost += BAD_LAYOUT  # a cue that cannot be laid out without a bad line break
+            over = chars * 1000 / duration - profile.max_cps
+            if over > 1e-9:
+                cost += VIOLATION + min(10 * over, VIOLATION / 2)  # fewer such cues, then less over
+            if duration < profile.min_duration_ms:
+                cost += VIOLATION
             total = best[i] + cost
             if total < best[j + 1]:
                 best[j + 1] = total
@@ -161,26 +200,12 @@ def segment(words: list[Word], profile: StyleProfile | None = None, language: st
     cues: list[Cue] = []
     for k, group in enumerate(groups):
         start = starts[k]
-        end = max(group[-1].end, start + 1)
         texts = [w.text for w in group]
         chars = sum(len(t) for t in texts) + (len(texts) - 1)
         if not profile.count_spaces:
             chars = sum(sum(not c.isspace() for c in t) for t in texts)
-        need = math.ceil(chars * 1000 / profile.max_cps)  # ms needed to read the cue
-        if end - start < need:
-            end = max(end, min(start + need, end + profile.max_extend_ms))
-        if end - start < profile.min_duration_ms:
-            end = start + profile.min_duration_ms
-        if k + 1 < len(groups):
-            next_start = starts[k + 1]
-            limit = next_start - profile.min_gap_ms
-            if limit <= start:
-                limit = next_start
-            if next_start - end < profile.gap_close_ms:
-                end = limit
-            end = min(end, limit)
-        end = min(end, start + profile.max_duration_ms)
-        end = max(end, start + 1)
+        next_start = starts[k + 1] if k + 1 < len(groups) else math.inf
+        end = cue_end(start, group[-1].end, chars, next_start, profile)
         lines = break_lines(texts, profile.max_chars_per_line, profile.max_lines)
         cues.append(Cue(start, end, lines, group[0].speaker, list(group)))
     return Captions(cues=cues, language=language)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,10 @@ from hypothesis import strategies as st
 
 import formats
 from formats import Captions, Cue, Word, get_profile, lint, segment
-from formats.linebreak import FORBIDDEN, break_lines, break_penalty
+from formats.cli import main as cli_main
+from formats.linebreak import BAD_BREAK, FORBIDDEN, break_lines, break_penalty
+from formats.profiles import StyleProfile
+from formats.segmenter import words_from_cues
 
 NEWS = (
     "Good evening. Tonight we begin with the storm that swept across the northern coast, leaving thousands "
@@ -337,3 +342,212 @@ def test_a_lone_ampersand_or_dash_keeps_its_spaces() -> None:
              Word(1000, 1400, "fresh"), Word(1400, 1450, ".")]  # fmt: skip
     captions = segment(words)
     assert " ".join(c.text for c in captions.cues) == "Salt & pepper — fresh."
+
+
+# --- realistic word streams against the line rules and the linter --------------------------------
+
+FIRST_NAMES = ("John", "Mary", "Ahmed", "Li", "Sofia", "David", "Grace", "Carlos", "Anna", "Peter")
+LAST_NAMES = ("Smith", "Johnson", "Khan", "Wei", "Rossi", "Okafor", "Brown", "Garcia", "Novak", "Evans")
+PLACES = ("the city", "the capital", "New York", "the northern coast", "the border", "Lagos", "the valley")
+ROLES = ("the mayor", "a spokesperson", "the minister", "a local teacher", "the police chief", "the head of the union")
+THINGS = ("budget", "bridge", "new hospital", "storm damage", "housing plan", "water supply", "new aid package")
+DAYS = ("Monday", "Tuesday", "Friday", "the weekend", "next week", "the end of the month")
+GROUPS = ("lawmakers", "residents", "doctors", "farmers", "students", "officials")
+TEMPLATES = (
+    "{name}, {role} of {place}, said the {thing} would be ready by {day}.",
+    "The {thing} will cost ${n}.{d} million over {m} years, or about {p} percent more than last year.",
+    "Meanwhile, in {place}, {group} argued about the {thing} for the third day in a row.",
+    "We went to the house where the family had been sheltering since {day}.",
+    "They told us they had never seen anything like it.",
+    "Nobody knows when the vote will happen, but {name}, who leads the committee, said she expects a decision"
+    " by {day}.",
+    "Good evening.",
+    "Thank you.",
+    "Yes.",
+    "Not yet.",
+    "Meanwhile,",
+    "{n} people were hurt and {m} are still missing, the police said.",
+    '"I don\'t think we can wait any longer," {name} told reporters in {place}.',
+    "Will the {thing} be finished in time?",
+    "{group} in {place} have been waiting for the {thing} since {day}, and they are running out of patience.",
+    "The new aid arrived on {day}.",
+    "It is, {name} said, the worst {thing} in {m} years.",
+    "According to {role}, the {thing} was approved by {group} after a long debate that lasted until {day}.",
+    "Doctors said Pneumonoultramicroscopicsilicovolcanoconiosis cases were rising in {place}.",
+)
+
+
+def news_sentence(rng: random.Random) -> str:
+    text = rng.choice(TEMPLATES).format(
+        name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        role=rng.choice(ROLES),
+        place=rng.choice(PLACES),
+        thing=rng.choice(THINGS),
+        day=rng.choice(DAYS),
+        group=rng.choice(GROUPS),
+        n=rng.randint(2, 99),
+        d=rng.randint(1, 9),
+        m=rng.randint(2, 30),
+        p=rng.randint(2, 40),
+    )
+    return text[0].upper() + text[1:]
+
+
+def news_stream(seed: int) -> list[Word]:
+    """A few seeded news sentences spoken at 110-230 words a minute, with pauses of 0.1-3 s between
+    sentences and sometimes after commas."""
+    rng = random.Random(seed)
+    ms_per_char = 60000 / rng.choice((110, 140, 160, 180, 200, 230)) / 6
+    t = rng.randint(0, 2000)
+    words = []
+    for _ in range(rng.randint(4, 12)):
+        for tok in news_sentence(rng).split():
+            dur = int(len(tok) * ms_per_char * rng.uniform(0.7, 1.3)) + 40
+            words.append(Word(t, t + dur, " " + tok))
+            t += dur + rng.choice((0, 10, 30, 60, 120))
+            if tok.endswith(","):
+                t += rng.choice((0, 0, 150, 400))
+            if tok.endswith((".", "?", '."')):
+                t += rng.choice((80, 250, 500, 900, 1500, 3000))
+    return words
+
+
+def bad_line_breaks(captions: Captions) -> list[tuple[str, str]]:
+    """Line breaks inside cues that the line rules forbid or advise against (linebreak.BAD_BREAK):
+    article + noun, first + last name, pronoun or auxiliary + verb, adjective + noun, a line ending
+    with a preposition or conjunction, a number split from its unit."""
+    return [
+        (a.split()[-1], b.split()[0])
+        for cue in captions.cues
+        for a, b in zip(cue.lines, cue.lines[1:], strict=False)
+        if break_penalty(a.split()[-1], b.split()[0]) >= BAD_BREAK
+    ]
+
+
+def layout_possible(texts: list[str], profile: StyleProfile) -> bool | None:
+    """None when ``texts`` do not fit in ``max_lines`` lines (a single word always fits); otherwise
+    whether the layout with the fewest lines can do without a bad line break."""
+    width = [0]
+    for t in texts:
+        width.append(width[-1] + len(t) + 1)
+    n = len(texts)
+    if n == 1 or width[n] - 1 <= profile.max_chars_per_line:
+        return True
+    any_layout, good_layout = {0}, {0}  # word positions reached after m lines
+    for _ in range(profile.max_lines):
+        reach_any, reach_good = set(), set()
+        for a in any_layout:
+            for b in range(a + 1, n + 1):
+                if width[b] - width[a] - 1 > profile.max_chars_per_line:
+                    break
+                reach_any.add(b)
+                if a in good_layout and (b == n or break_penalty(texts[b - 1], texts[b]) < BAD_BREAK):
+                    reach_good.add(b)
+        any_layout, good_layout = reach_any, reach_good
+        if n in any_layout:
+            return n in good_layout
+    return None
+
+
+def unavoidable_violations(words: list[Word], profile: StyleProfile) -> int:
+    """The fewest linter violations any choice of cues can have under the timing rules.
+
+    Cues start with their first word; a silence of ``pause_break_ms`` always ends one; a cue holds
+    words that fit its lines without a bad line break (or one word) and are spoken within
+    ``max_duration_ms``. The best end a cue can get is the latest the rules allow: its last word's
+    end plus ``max_extend_ms``, or its start plus ``min_duration_ms`` if later, the whole gap when
+    what remains would be under ``gap_close_ms``, never past the next start minus ``min_gap_ms``
+    nor ``max_duration_ms``. An exact search over all cue boundaries then counts the cues that are
+    still too fast or too short, and the words longer than a line."""
+    texts = [w.text.strip() for w in words]
+    stretches: list[list[int]] = []
+    for k in range(len(words)):
+        if k and words[k].start - words[k - 1].end < profile.pause_break_ms:
+            stretches[-1].append(k)
+        else:
+            stretches.append([k])
+    total = 0
+    for s_index, stretch in enumerate(stretches):
+        after = words[stretches[s_index + 1][0]].start if s_index + 1 < len(stretches) else None
+        best = [0] + [len(stretch) * 3] * len(stretch)
+        for i, a in enumerate(stretch):
+            for b in stretch[i:]:
+                if b > a and words[b].end - words[a].start > profile.max_duration_ms:
+                    break
+                layout = layout_possible(texts[a : b + 1], profile)
+                if layout is None:
+                    break
+                if not layout:
+                    continue
+                start = words[a].start
+                end = max(words[b].end + profile.max_extend_ms, start + profile.min_duration_ms)
+                following = words[b + 1].start if b < stretch[-1] else after
+                if following is not None:
+                    limit = following - profile.min_gap_ms
+                    limit = limit if limit > start else following
+                    end = limit if following - end < profile.gap_close_ms else min(end, limit)
+                duration = min(end, start + profile.max_duration_ms) - start
+                chars = len(" ".join(texts[a : b + 1]))
+                found = int(chars * 1000 / duration > profile.max_cps + 1e-9) + int(duration < profile.min_duration_ms)
+                found += int(a == b and len(texts[a]) > profile.max_chars_per_line)
+                k = b - stretch[0] + 1
+                best[k] = min(best[k], best[i] + found)
+        total += best[-1]
+    return total
+
+
+@pytest.mark.parametrize("profile_name", ["netflix-en", "bbc", "cea608"])
+def test_news_streams_follow_the_line_rules_and_the_linter(profile_name: str) -> None:
+    profile = get_profile(profile_name)
+    found = allowed = 0
+    for seed in range(60):
+        words = news_stream(seed)
+        captions = segment(words, profile)
+        assert bad_line_breaks(captions) == [], (seed, bad_line_breaks(captions))
+        assert_well_formed(captions, profile.max_chars_per_line, profile.max_lines)
+        violations = lint(captions, profile).violations
+        unavoidable = unavoidable_violations(words, profile)
+        assert violations <= unavoidable, (seed, violations, unavoidable, lint(captions, profile).to_dict())
+        found += violations
+        allowed += unavoidable
+    assert found == allowed  # the search is a lower bound, so equality says it models the same rules
+
+
+def test_a_lone_clause_gets_the_minimum_duration() -> None:
+    # once "Meanwhile," was cut off on its own and shown for 780 ms, under the 833 ms minimum
+    profile = get_profile("netflix-en")
+    words = speak(NEWS, wpm=150, seed=23)
+    captions = segment(words, profile)
+    assert lint(captions, profile).violations == 0, lint(captions, profile).to_dict()
+    assert min(c.end - c.start for c in captions.cues) >= profile.min_duration_ms
+
+
+def test_one_line_profile_meets_the_minimum_duration() -> None:
+    profile = get_profile({"max_lines": 1, "max_chars_per_line": 30})
+    for seed in (4, 5, 20):
+        words = speak(NEWS, wpm=140, seed=seed)
+        captions = segment(words, profile)
+        assert lint(captions, profile).too_short.count == 0, [(c.lines, c.end - c.start) for c in captions.cues]
+        assert lint(captions, profile).violations <= unavoidable_violations(words, profile)
+
+
+def test_convert_with_a_profile_recuts_a_fast_srt_without_flashes(tmp_path: Path) -> None:
+    # an SRT read at 20 chars/s, re-cut to the BBC's 17: too fast throughout, so most cues stay
+    # over the limit, but no word may be split off into a flash of a cue
+    rng = random.Random(1)
+    text = " ".join(news_sentence(rng) for _ in range(12))
+    t = 0
+    cues = []
+    for line in textwrap.wrap(text, 40, break_long_words=False):
+        cues.append(Cue(t, t + len(line) * 50, [line]))
+        t += len(line) * 50 + rng.choice((0, 0, 40, 200))
+    source = tmp_path / "fast.srt"
+    source.write_bytes(formats.write(Captions(cues=cues), "srt"))
+    assert cli_main(["convert", str(source), str(tmp_path / "out.vtt"), "--profile", "bbc"]) == 0
+    out = formats.read((tmp_path / "out.vtt").read_bytes())
+    profile = get_profile("bbc")
+    assert words_of(out) == text.split()
+    assert min(c.end - c.start for c in out.cues) >= profile.min_duration_ms
+    source_words = words_from_cues(formats.read(source.read_bytes()))
+    assert lint(out, profile).violations <= unavoidable_violations(source_words, profile)
+    assert bad_line_breaks(out) == []
