@@ -3,23 +3,29 @@
 Real files break the textbook layout in many ways, so the parser is driven by timing lines:
 
 - a timing line always starts a new cue, so missing blank lines between cues are harmless;
-- a number on the line right before a timing line is the next cue's number (SRT), and in WebVTT
-  any line after a blank line and right before a timing line is the cue identifier;
+- a number on the line right before a timing line is the next cue's number (SRT) when it follows
+  a blank line or starts the file, when the file has no blank lines between cues, or when it is
+  the previous cue's number + 1; otherwise it is text. In WebVTT any line after a blank line and
+  right before a timing line is the cue identifier;
 - a blank line followed by more text that is not a number + timing is still text of the current
   cue (the blank line itself is dropped: the model has no empty lines);
-- WebVTT ``NOTE``, ``STYLE`` and ``REGION`` blocks (after a blank line) are skipped;
-- a line that starts like a time and contains the arrow but does not parse is an error with its
-  line number, and so is text before the first cue: nothing is dropped silently.
+- WebVTT ``NOTE``, ``STYLE`` and ``REGION`` blocks (after a blank line, never inside a cue's text)
+  are skipped up to the next blank line or timing line;
+- a line meant as a timing line that does not parse (see ``looks_like_*_timing`` in
+  :mod:`formats.timecode`), or a time past 100 hours, is an error with its line number, and so is
+  text before the first cue: nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import islice
 
 from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue
 from formats.normalize import normalize
+from formats.timecode import TimeRangeError
 
 Timing = Callable[[str], "tuple[int, int, str] | None"]
 LineFilter = Callable[[list[str]], "tuple[list[str], str | None]"]
@@ -41,9 +47,26 @@ def _is_comment_start(line: str) -> bool:
     return False
 
 
-def _looks_like_timing(line: str, marker: str) -> bool:
-    """A line that was meant as a timing line: it starts with a digit or '-' and has the marker."""
-    return marker in line and (line[0].isdigit() or line[0] == "-")
+def _is_number(line: str) -> bool:
+    return line.isascii() and line.isdigit()
+
+
+def _next_number(line: str) -> str | None:
+    """The cue number expected after cue number ``line``."""
+    return str(int(line) + 1) if len(line) < 10 else None
+
+
+def _has_blank_lines(lines: list[str], first: int) -> bool:
+    """True when a blank line stands between two non-blank lines (so blank lines separate cues)."""
+    seen = blank = False
+    for line in islice(lines, first, None):
+        if line.strip():
+            if blank:
+                return True
+            seen = True
+        elif seen:
+            blank = True
+    return False
 
 
 def fast_cues(text: str, *, vtt_ids: bool, text_filter: LineFilter, pos: int = 0) -> list[Cue] | None:
@@ -89,7 +112,7 @@ def parse_blocks(
     *,
     fmt: str,
     timing: Timing,
-    marker: str,
+    malformed: Callable[[str], bool],
     vtt_ids: bool,
     comments: bool,
     text_filter: LineFilter,
@@ -98,7 +121,8 @@ def parse_blocks(
 ) -> Captions:
     """Parse ``lines[first:]`` into captions.
 
-    ``marker`` is a substring every timing line has ("-->" or ","), a cheap test before the regex.
+    ``timing`` parses a timing line (every one has a ':', the cheap test before it is called);
+    ``malformed`` tells a line meant as a timing line that ``timing`` refused.
     ``vtt_ids``: identifiers may be any text (WebVTT) rather than numbers only (SRT).
     ``text_filter`` turns a cue's raw text lines into plain lines and an optional speaker.
     """
@@ -108,46 +132,51 @@ def parse_blocks(
     buf_start = first  # index of buf[0] in lines
     start = end = 0
     in_cue = False
-    skipping = False
+    skipping = False  # inside a NOTE/STYLE/REGION block
+    separated = _has_blank_lines(lines, first)
+    expected: str | None = None  # the next cue number if cues are numbered
     for idx in range(first, len(lines)):
         line = lines[idx].strip()
-        if skipping:
-            if not line:
-                skipping = False
-                buf.append("")
-            continue
         if not line:
+            skipping = False
             buf.append("")
             continue
-        if marker in line:
-            parsed = timing(line)
-            if parsed is not None:
-                if buf and (
-                    buf[-1].isdigit()
-                    or (vtt_ids and ((len(buf) >= 2 and buf[-2] == "") or (len(buf) == 1 and not in_cue)))
-                ):
-                    buf.pop()  # the next cue's number or identifier
-                if in_cue:
-                    text, speaker = text_filter([b for b in buf if b])
-                    cues.append(Cue(start, end, text, speaker))
-                else:
-                    for offset, extra in enumerate(buf):
-                        if extra:
-                            raise CaptionFormatError(
-                                "text before the first cue timing", line=buf_start + offset + 1, fmt=fmt
-                            )
-                start, end, _settings = parsed
-                cue_lines.append(idx + 1)
-                in_cue = True
-                buf = []
-                buf_start = idx + 1
-                continue
-            if _looks_like_timing(line, marker) and fmt != "sbv":
-                raise CaptionFormatError(f"malformed timing line {line[:60]!r}", line=idx + 1, fmt=fmt)
-        if comments and (not buf or buf[-1] == "") and _is_comment_start(line):
+        if comments and (buf[-1] == "" if buf else not in_cue) and _is_comment_start(line):
             skipping = True
             continue
-        buf.append(line)
+        parsed = None
+        if ":" in line:
+            try:
+                parsed = timing(line)
+            except TimeRangeError as exc:
+                raise CaptionFormatError(str(exc), line=idx + 1, fmt=fmt) from None
+            if parsed is None and malformed(line):
+                raise CaptionFormatError(f"malformed timing line {line[:60]!r}", line=idx + 1, fmt=fmt)
+        if parsed is None:
+            if not skipping:
+                buf.append(line)
+            continue
+        skipping = False  # a timing line ends a comment block even without the blank line
+        if buf:
+            last = buf[-1]
+            block_start = buf[-2] == "" if len(buf) >= 2 else not in_cue
+            if _is_number(last) and (block_start or not separated or last == expected):
+                expected = _next_number(last)
+                buf.pop()  # the next cue's number
+            elif vtt_ids and last and block_start:
+                buf.pop()  # the next cue's identifier
+        if in_cue:
+            text, speaker = text_filter([b for b in buf if b])
+            cues.append(Cue(start, end, text, speaker))
+        else:
+            for offset, extra in enumerate(buf):
+                if extra:
+                    raise CaptionFormatError("text before the first cue timing", line=buf_start + offset + 1, fmt=fmt)
+        start, end, _settings = parsed
+        cue_lines.append(idx + 1)
+        in_cue = True
+        buf = []
+        buf_start = idx + 1
     if in_cue:
         text, speaker = text_filter([b for b in buf if b])
         cues.append(Cue(start, end, text, speaker))

@@ -13,6 +13,7 @@ from typing import Any
 from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue, Word
 from formats.normalize import normalize, prepared
+from formats.timecode import MAX_HOURS, MAX_MS
 
 
 def _word_dict(w: Word) -> dict[str, Any]:
@@ -43,9 +44,17 @@ def render(captions: Captions) -> str:
 def _ms(value: Any, what: str, index: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CaptionFormatError(f"cue {index}: {what} must be a number of milliseconds", fmt="json")
-    if value != value or value in (float("inf"), float("-inf")):
+    if value != value:
         raise CaptionFormatError(f"cue {index}: {what} is not a finite number", fmt="json")
+    if not -MAX_MS <= value <= MAX_MS:
+        raise CaptionFormatError(f"cue {index}: {what} out of range (more than {MAX_HOURS} hours)", fmt="json")
     return round(value)
+
+
+def _parse_int(digits: str) -> int | float:
+    """JSON integers; ones too long to be a time become a float (infinite if huge), which
+    :func:`_ms` reports as out of range, rather than hitting Python's integer digit limit."""
+    return int(digits) if len(digits) <= 20 else float(digits)
 
 
 def _opt_str(value: Any, what: str, index: int) -> str | None:
@@ -99,7 +108,7 @@ def parse(text: str, language: str = "en") -> Captions:
     import json
 
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_parse_int)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         raise CaptionFormatError(f"invalid JSON: {getattr(exc, 'msg', exc)}", line=line, fmt="json") from None

@@ -46,15 +46,17 @@ def is_clean(cues: list[Cue]) -> bool:
 def normalize(cues: list[Cue], fmt: str | None = None, lines: list[int] | None = None) -> list[Cue]:
     """Fix the times of ``cues`` in place (see the module docstring) and return the fixed list.
 
-    ``lines`` holds, per cue, the input line of its timing, for error messages.
+    ``lines`` holds, per cue, the input line of its timing, for error messages; without it they
+    name the cue's index in ``cues``.
     """
     if is_clean(cues) and (not cues or cues[0].start >= 0):
         return cues
     for i, cue in enumerate(cues):
         if cue.start < 0:
             if cue.end <= 0:
-                where = lines[i] if lines else None
-                raise CaptionFormatError("negative cue time that cannot be fixed", line=where, fmt=fmt)
+                if lines:
+                    raise CaptionFormatError("negative cue time that cannot be fixed", line=lines[i], fmt=fmt)
+                raise CaptionFormatError(f"cue {i}: negative cue time that cannot be fixed", fmt=fmt)
             cue.start = 0
     order = sorted(range(len(cues)), key=lambda i: cues[i].start)
     ordered = [cues[i] for i in order]

@@ -9,7 +9,7 @@ from formats.model import Captions
 from formats.normalize import ordered
 from formats.srt import plain_text
 from formats.text import cue_text, split_lines
-from formats.timecode import format_sbv, parse_sbv_timing
+from formats.timecode import format_sbv, looks_like_sbv_timing, parse_sbv_timing
 
 
 def parse(text: str, language: str = "en") -> Captions:
@@ -17,7 +17,7 @@ def parse(text: str, language: str = "en") -> Captions:
         split_lines(text),
         fmt="sbv",
         timing=parse_sbv_timing,
-        marker=",",
+        malformed=looks_like_sbv_timing,
         vtt_ids=False,
         comments=False,
         text_filter=plain_text,

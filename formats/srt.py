@@ -12,7 +12,7 @@ from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
 from formats.normalize import normalize, ordered
 from formats.text import SRT_TAG_RE, cue_text, split_lines, strip_tags
-from formats.timecode import parse_arrow_timing, span_fields
+from formats.timecode import looks_like_arrow_timing, parse_arrow_timing, span_fields
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -37,7 +37,7 @@ def parse(text: str, language: str = "en") -> Captions:
         split_lines(text),
         fmt="srt",
         timing=parse_arrow_timing,
-        marker="-->",
+        malformed=looks_like_arrow_timing,
         vtt_ids=False,
         comments=False,
         text_filter=plain_text,

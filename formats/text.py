@@ -27,7 +27,8 @@ _SPACE_RUN_RE = re.compile(r"[ \t]{2,}")
 
 def decode(data: bytes) -> str:
     """Decode caption bytes: BOM first (UTF-8, UTF-16 LE/BE, UTF-32), then BOM-less UTF-16 detected
-    from NUL bytes, then UTF-8, then cp1252 (latin-1 for the five bytes cp1252 leaves undefined).
+    from NUL bytes next to ASCII digits, punctuation and line ends, then UTF-8, then line by line
+    UTF-8 or cp1252 (latin-1 for the five bytes cp1252 leaves undefined).
 
     Never raises: every byte string decodes to something, and the format readers judge the text.
     """
@@ -39,21 +40,50 @@ def decode(data: bytes) -> str:
         return data[2:].decode("utf-16-le", errors="replace")
     if data.startswith(codecs.BOM_UTF16_BE):
         return data[2:].decode("utf-16-be", errors="replace")
-    head = data[:4000]
-    if len(head) >= 4 and head.count(0) >= len(head) // 4:
-        # ASCII-range text in UTF-16 has a NUL in every other byte; which half says the byte order.
-        odd = head[1::2].count(0)
-        even = head[0::2].count(0)
-        codec = "utf-16-le" if odd > even else "utf-16-be"
+    codec = _utf16_order(data[:4000])
+    if codec:
         return data[: len(data) // 2 * 2].decode(codec, errors="replace").lstrip("\ufeff")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _UTF8_SEQUENCE_RE.search(data) is None:
+        return _decode_line(data)
+    # a file edited with both encodings: each line is UTF-8 when it decodes as such
+    return "\n".join(_decode_line(line) for line in data.split(b"\n"))
+
+
+# A UTF-8 multi-byte character (lead byte and continuation bytes), rare in cp1252 text.
+_UTF8_SEQUENCE_RE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
+# ASCII characters every caption file has many of: digits, ':', ',', '.', '-', '>', space, newlines.
+_STRUCTURAL = frozenset(b"0123456789:,.->\r\n ")
+
+
+def _utf16_order(head: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when BOM-less ``head`` is UTF-16: its ASCII characters (timings,
+    line ends) are a byte and a NUL at even/odd positions, even when most text is CJK."""
+    if len(head) < 4 or 0 not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    le = sum(1 for a, b in zip(even, odd, strict=False) if b == 0 and a in _STRUCTURAL)
+    be = sum(1 for a, b in zip(even, odd, strict=False) if a == 0 and b in _STRUCTURAL)
+    if max(le, be) < max(2, len(head) // 40):
+        return None
+    return "utf-16-le" if le > be else "utf-16-be"
+
+
+def _decode_line(line: bytes) -> str:
+    """UTF-8, else cp1252, else latin-1."""
     try:
-        return data.decode("cp1252")
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        pass
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def split_lines(text: str) -> list[str]:

@@ -2,35 +2,73 @@
 
 The parser accepts what real files contain: ``h:m:s`` or ``m:s``, one or two digit fields,
 ``.`` or ``,`` before the fraction, a fraction of any length (a decimal fraction of a second, so
-``0:0:1,5`` is 1.5 s) and a leading minus sign (the readers decide whether a negative time can be
-fixed). All results are integer milliseconds.
+``0:0:1,5`` is 1.5 s), ``;`` before exactly three millisecond digits, and a leading minus sign
+(the readers decide whether a negative time can be fixed). All results are integer milliseconds;
+times beyond :data:`MAX_HOURS` raise :class:`TimeRangeError`.
+
+Besides ``-->``, an arrow of dashes ending in ``>`` (``->``, ``—>``, ``- ->``) or ``→`` is read as the
+arrow; :func:`looks_like_arrow_timing` and :func:`looks_like_sbv_timing` spot the lines that were
+meant as timing lines but do not parse, so the readers can report them instead of keeping them as text.
 """
 
 from __future__ import annotations
 
 import re
 
+MAX_HOURS = 100
+MAX_MS = MAX_HOURS * 3_600_000
+
+
+class TimeRangeError(ValueError):
+    """A time beyond :data:`MAX_MS` (readers turn it into a CaptionFormatError with the line)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"time out of range (more than {MAX_HOURS} hours)")
+
+
 # One time: optional sign, optional hours, minutes, seconds, optional fraction. The groups are
-# fixed-width or separated by ':' so the match never backtracks more than one step.
-TIME_PATTERN = r"(-?)(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d+))?"
+# fixed-width or separated by ':' so the match never backtracks more than one step. ';' is a
+# fraction separator only before exactly three digits (two would be a drop-frame frame number).
+_FRACTION = r"(?:(?:[.,]|;(?=\d{3}(?!\d)))(\d+))?"
+TIME_PATTERN = r"(-?)(?:(\d+):)?(\d{1,2}):(\d{1,2})" + _FRACTION
 TIME_RE = re.compile(TIME_PATTERN + r"$")
+# The arrow: ``-->``, or dashes of any kind ending in '>' (``->``, ``—>``, ``- ->``), or '→'.
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_ARROW = rf"(?:-->|[{_DASHES}](?:[ \t]?[{_DASHES}])*[ \t]?>|\u2192)"
 # ``start --> end`` followed by optional settings (WebVTT) or coordinates (SRT).
-ARROW_TIMING_RE = re.compile(r"\s*" + TIME_PATTERN + r"\s*-->\s*" + TIME_PATTERN + r"(?:\s+(.*?))?\s*$")
-# SBV: ``start,end`` with '.' before the fraction.
-SBV_TIMING_RE = re.compile(r"\s*(-?)(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:\.(\d+))?\s*,\s*" + TIME_PATTERN + r"\s*$")
+ARROW_TIMING_RE = re.compile(r"\s*" + TIME_PATTERN + r"\s*" + _ARROW + r"\s*" + TIME_PATTERN + r"(?:\s+(.*?))?\s*$")
+# SBV: ``start,end`` with '.' (or ';' + three digits) before the fraction.
+SBV_TIMING_RE = re.compile(
+    r"\s*(-?)(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:(?:\.|;(?=\d{3}(?!\d)))(\d+))?\s*,\s*" + TIME_PATTERN + r"\s*$"
+)
+# A line meant as a timing line: two times (three fields, or two and a fraction) around something
+# arrow-like, anywhere in the line. Bounded repeats keep the search linear.
+_TIMEISH = r"\d{1,12}:\d{1,12}(?::\d{1,12}(?:[.,;:]\d{1,12})?|[.,;]\d{1,12})"
+_SUSPECT_ARROW = rf"[ \t]*(?:[{_DASHES}=~][{_DASHES}=~ \t]*(?:>[ \t]*)?|[>\u2192][ \t]*)"
+_SUSPECT_ARROW_RE = re.compile(_TIMEISH + _SUSPECT_ARROW + _TIMEISH)
+# SBV: two comma-separated words that start like times (the caller has checked for a ':').
+_SUSPECT_SBV_RE = re.compile(r"\s*-?\d[\w:.;]*\s*,\s*-?\d[\w:.;]*\s*$")
 
 _SCALE = {1: 100, 2: 10, 3: 1}
 
 
 def ms_from_groups(sign: str, hours: str | None, minutes: str, seconds: str, frac: str | None) -> int:
-    """Milliseconds from the five groups of :data:`TIME_PATTERN`."""
+    """Milliseconds from the five groups of :data:`TIME_PATTERN`; :class:`TimeRangeError` past
+    :data:`MAX_MS`."""
+    if hours and len(hours) > 3:
+        hours = hours.lstrip("0")
+        if len(hours) > 3:
+            raise TimeRangeError
     ms = (int(hours) * 3600 if hours else 0) * 1000 + int(minutes) * 60000 + int(seconds) * 1000
     if frac:
+        # rounding to the millisecond depends on the fourth digit only
         n = len(frac)
         if n <= 3:
             ms += int(frac) * _SCALE[n]
         else:
-            ms += (int(frac) * 1000 + 10**n // 2) // 10**n
+            ms += (int(frac[:4]) + 5) // 10
+    if ms > MAX_MS:
+        raise TimeRangeError
     return -ms if sign else ms
 
 
@@ -58,6 +96,17 @@ def parse_sbv_timing(line: str) -> tuple[int, int, str] | None:
         return None
     g = m.groups()
     return ms_from_groups(*g[0:5]), ms_from_groups(*g[5:10]), ""
+
+
+def looks_like_arrow_timing(line: str) -> bool:
+    """True for a stripped line that does not parse but was meant as an SRT/WebVTT timing line: it
+    starts like a time and has ``-->``, or it holds two times around an arrow-like token."""
+    return ("-->" in line and (line[0].isdigit() or line[0] == "-")) or _SUSPECT_ARROW_RE.search(line) is not None
+
+
+def looks_like_sbv_timing(line: str) -> bool:
+    """True for a line that does not parse but was meant as an SBV timing line."""
+    return _SUSPECT_SBV_RE.match(line) is not None
 
 
 def span_fields(start: int, end: int) -> tuple[int, int, int, int, int, int, int, int]:

@@ -5,19 +5,28 @@ speaker is written as a ``ttm:agent`` declared in the head and referenced by the
 
 The reader accepts the TTML namespace and the old DFXP one (``http://www.w3.org/2006/10/ttaf1``),
 clock times (``00:00:01.500``, ``00:00:01:15`` frames), offset times (``1.5s``, ``1500ms``, ``2m``,
-``1h``, ``30f``, ``100t``), ``begin``/``end``/``dur``, times relative to enclosing ``body``/``div``
-begins, ``<br/>`` and nested ``<span>``. Documents with a DOCTYPE are refused (entity expansion).
+``1h``, ``30f``, ``100t``), ``begin``/``end``/``dur``, ``<br/>`` and nested ``<span>``. Timing
+follows TTML's parallel time containers: ``begin``/``end`` on ``body``, ``div``, ``p`` and ``span``
+are relative to the parent's begin and clipped to the parent's end; a ``<p>`` without timing
+inherits its parent's interval, and timed spans give an otherwise untimed ``<p>`` its extent.
+Errors name the element's line (and ``xml:id``). Documents with a DOCTYPE are refused (entity
+expansion).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from typing import TYPE_CHECKING
 
 from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue
 from formats.normalize import normalize, prepared
 from formats.text import escape_xml
-from formats.timecode import format_vtt
+from formats.timecode import MAX_MS, TimeRangeError, format_vtt
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 TT_NS = "http://www.w3.org/ns/ttml"
 TTP_NS = "http://www.w3.org/ns/ttml#parameter"
@@ -76,18 +85,24 @@ class _Timing:
         self.tick_rate = tick_rate
 
     def ms(self, value: str) -> int:
+        """Milliseconds of a time expression; ValueError when it is not one, TimeRangeError past
+        :data:`formats.timecode.MAX_MS`."""
         v = value.strip()
         m = _CLOCK_RE.match(v)
         if m:
             h, mi, s, frac, frames = m.groups()
-            seconds = int(h) * 3600 + int(mi) * 60 + int(s)
+            if len(h.lstrip("0")) > 3:
+                raise TimeRangeError
+            seconds = int(h.lstrip("0") or "0") * 3600 + int(mi) * 60 + int(s)
             if frac:
                 seconds += float(frac)
             if frames:
                 seconds += float(frames) / self.frame_rate
-            return round(seconds * 1000)
-        m = _OFFSET_RE.match(v)
-        if m:
+            ms = seconds * 1000
+        else:
+            m = _OFFSET_RE.match(v)
+            if m is None:
+                raise ValueError(value)
             num, unit = float(m.group(1)), m.group(2)
             scale = {
                 "h": 3_600_000,
@@ -97,29 +112,35 @@ class _Timing:
                 "f": 1000 / self.frame_rate,
                 "t": 1000 / self.tick_rate,
             }
-            return round(num * scale[unit])
-        raise ValueError(value)
+            ms = num * scale[unit]
+        if not math.isfinite(ms) or ms > MAX_MS:
+            raise TimeRangeError
+        return round(ms)
 
 
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _rate(root, name: str, default: float) -> float:  # noqa: ANN001 - ElementTree element
+def _rate(root, name: str, default: float, line: int) -> float:  # noqa: ANN001 - ElementTree element
+    """``ttp:frameRate`` (times ``ttp:frameRateMultiplier``) or ``ttp:tickRate``; at least 1 per second."""
     raw = root.get(f"{{{TTP_NS}}}{name}") or root.get(f"{{http://www.w3.org/2006/10/ttaf1#parameter}}{name}")
     try:
         value = float(raw) if raw else default
     except ValueError:
-        return default
+        value = math.nan
     if name == "frameRate":
         mult = root.get(f"{{{TTP_NS}}}frameRateMultiplier")
         if mult:
             try:
                 num, den = (float(x) for x in mult.split())
                 value = value * num / den
-            except ValueError:
-                pass
-    return value if value > 0 else default
+            except (ValueError, ZeroDivisionError):
+                value = math.nan
+    if not (math.isfinite(value) and value >= 1):
+        shown = (raw or "")[:40]
+        raise CaptionFormatError(f"ttp:{name} {shown!r} out of range (at least 1 per second)", line=line, fmt="ttml")
+    return value
 
 
 def _paragraph_lines(p) -> list[str]:  # noqa: ANN001 - ElementTree element
@@ -142,23 +163,45 @@ def _paragraph_lines(p) -> list[str]:  # noqa: ANN001 - ElementTree element
     return [line for line in out if line]
 
 
-def parse(text: str, language: str = "en") -> Captions:
+def _tree(text: str) -> tuple[Element, dict[int, int]]:
+    """The document as an ElementTree, and the line of each element (by ``id``) for error messages."""
     import xml.etree.ElementTree as ET
+    from xml.parsers import expat
 
+    def qname(name: str) -> str:
+        return "{" + name if "}" in name else name  # expat's "uri}local" to ElementTree's "{uri}local"
+
+    builder = ET.TreeBuilder()
+    lines: dict[int, int] = {}
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        el = builder.start(qname(name), {qname(k): v for k, v in attrs.items()})
+        lines[id(el)] = parser.CurrentLineNumber
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda name: builder.end(qname(name))
+    parser.CharacterDataHandler = builder.data
+    try:
+        parser.Parse(text, True)
+    except expat.ExpatError as exc:
+        raise CaptionFormatError(
+            f"not well-formed XML: {expat.ErrorString(exc.code)}", line=exc.lineno, fmt="ttml"
+        ) from None
+    except ValueError as exc:
+        raise CaptionFormatError(f"not well-formed XML: {exc}", fmt="ttml") from None
+    return builder.close(), lines
+
+
+def parse(text: str, language: str = "en") -> Captions:
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise CaptionFormatError("documents with a DOCTYPE are not accepted", fmt="ttml")
-    try:
-        root = ET.fromstring(text.lstrip("\ufeff").lstrip())
-    except ET.ParseError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else None
-        raise CaptionFormatError(
-            f"not well-formed XML: {exc.msg if hasattr(exc, 'msg') else exc}", line=line, fmt="ttml"
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise CaptionFormatError(f"not well-formed XML: {exc}", fmt="ttml") from None
+    root, element_lines = _tree(text.lstrip("\ufeff").lstrip())
     if _local(root.tag) != "tt":
         raise CaptionFormatError(f"root element is <{_local(root.tag)}>, expected <tt>", line=1, fmt="ttml")
-    timing = _Timing(_rate(root, "frameRate", 30.0), _rate(root, "tickRate", 1.0))
+    root_line = element_lines.get(id(root), 1)
+    timing = _Timing(_rate(root, "frameRate", 30.0, root_line), _rate(root, "tickRate", 1.0, root_line))
     lang = root.get(f"{{{XML_NS}}}lang") or language
     agents: dict[str, str] = {}
     for el in root.iter():
@@ -168,39 +211,79 @@ def parse(text: str, language: str = "en") -> Captions:
             if agent_id and name:
                 agents[agent_id] = name.strip()
     cues: list[Cue] = []
+    cue_lines: list[int] = []
 
-    def attr_ms(el, name: str) -> int | None:  # noqa: ANN001
+    def error(message: str, el: Element) -> CaptionFormatError:
+        ident = el.get(f"{{{XML_NS}}}id")
+        name = f'<{_local(el.tag)} xml:id="{ident[:40]}">' if ident else f"<{_local(el.tag)}>"
+        return CaptionFormatError(f"{name} {message}", line=element_lines.get(id(el)), fmt="ttml")
+
+    def attr_ms(el: Element, name: str) -> int | None:
         raw = el.get(name)
         if raw is None:
             return None
         try:
             return timing.ms(raw)
+        except TimeRangeError as exc:
+            raise error(f"{name}: {exc}", el) from None
         except ValueError:
-            raise CaptionFormatError(f"bad time expression {raw[:40]!r} in <{_local(el.tag)}>", fmt="ttml") from None
+            raise error(f"has a bad time expression {raw[:40]!r}", el) from None
 
-    def visit(el, offset: int) -> None:  # noqa: ANN001
-        tag = _local(el.tag)
-        if tag == "p":
-            begin = attr_ms(el, "begin")
-            end = attr_ms(el, "end")
-            dur = attr_ms(el, "dur")
-            if begin is None:
-                raise CaptionFormatError("<p> without a begin time", fmt="ttml")
-            if end is None:
-                if dur is None:
-                    raise CaptionFormatError("<p> without an end or dur", fmt="ttml")
-                end = begin + dur
-            agent = el.get(f"{{{TTM_NS}}}agent")
-            speaker = agents.get(agent.split()[0]) if agent else None
-            cues.append(Cue(offset + begin, offset + end, _paragraph_lines(el), speaker))
-            return
-        begin = attr_ms(el, "begin") if tag in ("body", "div") else None
+    def interval(el: Element, begin: int | None, end: int | None) -> tuple[int | None, int | None]:
+        """``el``'s active interval inside its parent's ``[begin, end]`` (None: not known)."""
+        b, e, d = attr_ms(el, "begin"), attr_ms(el, "end"), attr_ms(el, "dur")
+        base = begin or 0
+        own_begin = base + b if b is not None else begin
+        if e is not None:
+            own_end: int | None = base + e
+        elif d is not None:
+            own_end = (own_begin or 0) + d
+        else:
+            own_end = end
+        if end is not None and own_end is not None:
+            own_end = min(own_end, end)
+        return own_begin, own_end
+
+    def span_extent(el: Element, begin: int | None, end: int | None, out: list[int], ends: list[int]) -> None:
         for child in el:
-            visit(child, offset + (begin or 0))
+            if _local(child.tag) == "span":
+                b, e = interval(child, begin, end)
+                if b is not None:
+                    out.append(b)
+                if e is not None:
+                    ends.append(e)
+                span_extent(child, b, e, out, ends)
+
+    def visit(el: Element, begin: int | None, end: int | None) -> None:
+        tag = _local(el.tag)
+        if tag in ("body", "div", "p"):
+            begin, end = interval(el, begin, end)
+        if tag != "p":
+            for child in el:
+                visit(child, begin, end)
+            return
+        if begin is None or end is None:
+            begins: list[int] = []
+            ends: list[int] = []
+            span_extent(el, begin, end, begins, ends)
+            if begin is None and begins:
+                begin = min(begins)
+            if end is None and ends:
+                end = max(ends)
+        if begin is None:
+            raise error("without a begin time (on it, its spans or an enclosing div/body)", el)
+        if end is None:
+            raise error("without an end or dur", el)
+        if begin > MAX_MS or end > MAX_MS:
+            raise error(str(TimeRangeError()), el)
+        agent = el.get(f"{{{TTM_NS}}}agent")
+        speaker = agents.get(agent.split()[0]) if agent and agent.split() else None
+        cues.append(Cue(begin, end, _paragraph_lines(el), speaker))
+        cue_lines.append(element_lines.get(id(el), 0))
 
     body = next((c for c in root if _local(c.tag) == "body"), None)
     if body is not None:
-        visit(body, 0)
+        visit(body, None, None)
     if not cues:
         raise CaptionFormatError("no timed <p> elements found", fmt="ttml")
-    return Captions(cues=normalize(cues, fmt="ttml"), language=lang)
+    return Captions(cues=normalize(cues, fmt="ttml", lines=cue_lines), language=lang)

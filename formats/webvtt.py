@@ -16,7 +16,7 @@ from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
 from formats.normalize import normalize, ordered
 from formats.text import VOICE_RE, cue_text, escape_vtt, split_lines, strip_tags, unescape_entities
-from formats.timecode import parse_arrow_timing, span_fields
+from formats.timecode import looks_like_arrow_timing, parse_arrow_timing, span_fields
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -58,7 +58,7 @@ def parse(text: str, language: str = "en") -> Captions:
         lines,
         fmt="vtt",
         timing=parse_arrow_timing,
-        marker="-->",
+        malformed=looks_like_arrow_timing,
         vtt_ids=True,
         comments=True,
         text_filter=plain_text,

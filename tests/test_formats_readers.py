@@ -255,3 +255,223 @@ def test_json_rejections(data: bytes, words: str) -> None:
 def test_reader_rejects_non_bytes() -> None:
     with pytest.raises(CaptionFormatError, match="expected bytes"):
         formats.read("1\n00:00:01,000 --> 00:00:02,000\nx\n")  # type: ignore[arg-type]
+
+
+CUES_AB = [(1000, 2000, ["A"]), (3000, 4000, ["B"])]
+SRT_AB = "1\n00:00:01,000 --> 00:00:02,000\nA\n\n2\n{timing}\nB\n"
+CJK_SRT = (
+    "1\n00:00:01,000 --> 00:00:02,000\n你好，世界。这是一个很长的中文字幕行，还有更多的字\n"
+    "第二行的中文字幕内容也很长很长很长\n\n"
+    "2\n00:00:03,000 --> 00:00:04,000\n再见，朋友们，下次再见吧，我们明天再见面\n"
+)
+CJK_CUES = [
+    (1000, 2000, ["你好，世界。这是一个很长的中文字幕行，还有更多的字", "第二行的中文字幕内容也很长很长很长"]),
+    (3000, 4000, ["再见，朋友们，下次再见吧，我们明天再见面"]),
+]
+
+# (id, input, format or None to sniff, expected cues): the line-by-line reader keeps every cue and line
+LENIENT = [
+    (
+        "vtt-note-word-is-cue-text",
+        b"WEBVTT\n\n00:01.000 --> 00:02.000\nNOTE THE TIME\n",
+        "vtt",
+        [(1000, 2000, ["NOTE THE TIME"])],
+    ),
+    (
+        "vtt-style-word-is-cue-text",
+        b"WEBVTT\n\n00:01.000 --> 00:02.000\nSTYLE\nREGION x\n",
+        None,
+        [(1000, 2000, ["STYLE", "REGION x"])],
+    ),
+    (
+        "vtt-note-word-after-text",
+        b"WEBVTT\n\n00:01.000 --> 00:02.000\nA\nNOTE B\n",
+        None,
+        [(1000, 2000, ["A", "NOTE B"])],
+    ),
+    (
+        "vtt-note-ended-by-timing-line",
+        b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA\n\nNOTE x\n00:00:03.000 --> 00:00:04.000\nB\n",
+        None,
+        CUES_AB,
+    ),
+    (
+        "vtt-style-ended-by-timing-line",
+        b"WEBVTT\n\nSTYLE\n::cue{}\n00:00:01.000 --> 00:00:02.000\nA\n\n00:00:03.000 --> 00:00:04.000\nB\n",
+        None,
+        CUES_AB,
+    ),
+    (
+        "vtt-region-ended-by-identifier-and-timing",
+        b"WEBVTT\n\nREGION\nid:r1\nc1\n00:00:01.000 --> 00:00:02.000\nA\n\nNOTE\n\n00:00:03.000 --> 00:00:04.000\nB\n",
+        None,
+        CUES_AB,
+    ),
+    ("vtt-no-header-note-first", b"NOTE hi\n00:00:01.000 --> 00:00:02.000\nA\n", "vtt", CUES_AB[:1]),
+    ("srt-single-dash-arrow", SRT_AB.format(timing="00:00:03,000 -> 00:00:04,000").encode(), None, CUES_AB),
+    ("srt-em-dash-arrow", SRT_AB.format(timing="00:00:03,000 \u2014> 00:00:04,000").encode(), None, CUES_AB),
+    ("srt-en-dash-arrow", SRT_AB.format(timing="00:00:03,000 \u2013> 00:00:04,000").encode(), None, CUES_AB),
+    ("srt-spaced-arrow", SRT_AB.format(timing="00:00:03,000 - -> 00:00:04,000").encode(), None, CUES_AB),
+    ("srt-spaced-arrow-2", SRT_AB.format(timing="00:00:03,000 -- > 00:00:04,000").encode(), None, CUES_AB),
+    ("srt-unicode-arrow", SRT_AB.format(timing="00:00:03,000 \u2192 00:00:04,000").encode(), "srt", CUES_AB),
+    ("vtt-single-dash-arrow", b"WEBVTT\n\n00:01.000 --> 00:02.000\nA\n\n00:03.000->00:04.000\nB\n", None, CUES_AB),
+    ("semicolon-millis", b"1\n00:00:01;000 --> 00:00:02;000\nA\n", None, CUES_AB[:1]),
+    ("sbv-semicolon-millis", b"0:00:01;000,0:00:02;000\nA\n", "sbv", CUES_AB[:1]),
+    (
+        "numeric-last-line-kept",
+        b"1\n00:00:01,000 --> 00:00:02,000\nThe answer is\n42\n00:00:03,000 --> 00:00:04,000\nB\n\n"
+        b"3\n00:00:05,000 --> 00:00:06,000\nC\n",
+        None,
+        [(1000, 2000, ["The answer is", "42"]), (3000, 4000, ["B"]), (5000, 6000, ["C"])],
+    ),
+    (
+        "sequential-number-without-blank-line",
+        b"1\n00:00:01,000 --> 00:00:02,000\nA\n2\n00:00:03,000 --> 00:00:04,000\nB\n\n"
+        b"3\n00:00:05,000 --> 00:00:06,000\nC\n",
+        None,
+        [*CUES_AB, (5000, 6000, ["C"])],
+    ),
+    (
+        "unicode-digit-is-text",
+        "1\n00:00:01,000 --> 00:00:02,000\nA\n\u00b2\n00:00:03,000 --> 00:00:04,000\nB\n".encode(),
+        None,
+        [(1000, 2000, ["A", "\u00b2"]), (3000, 4000, ["B"])],
+    ),
+    ("utf16-le-no-bom-cjk", CJK_SRT.encode("utf-16-le"), None, CJK_CUES),
+    ("utf16-be-no-bom-cjk", CJK_SRT.encode("utf-16-be"), None, CJK_CUES),
+    (
+        "mixed-utf8-and-cp1252-lines",
+        b"1\n00:00:01,000 --> 00:00:02,000\nCaf\xc3\xa9\n\n2\n00:00:03,000 --> 00:00:04,000\nCaf\xe9\n",
+        None,
+        [(1000, 2000, ["Café"]), (3000, 4000, ["Café"])],
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "fmt", "expected"), [c[1:] for c in LENIENT], ids=[c[0] for c in LENIENT])
+def test_line_reader_keeps_every_cue_and_line(data: bytes, fmt: str | None, expected: list) -> None:
+    assert triples(formats.read(data, fmt)) == expected
+
+
+HUGE = "9" * 5000
+# (id, input, format or None, expected line, words): a mistyped timing line or an impossible time is an
+# error that says what and where, never text of the previous cue
+READ_ERRORS = [
+    ("fat-arrow", SRT_AB.format(timing="00:00:03,000 => 00:00:04,000").encode(), None, 6, "malformed timing"),
+    ("leading-junk", SRT_AB.format(timing="At 00:00:03,000 --> 00:00:04,000").encode(), None, 6, "malformed timing"),
+    ("dashes-no-head", SRT_AB.format(timing="00:00:03,000 -- 00:00:04,000").encode(), "srt", 6, "malformed timing"),
+    ("semicolon-frames", b"1\n00:00:01;15 --> 00:00:02;00\nA\n", "srt", 2, "malformed timing"),
+    ("vtt-mistyped-in-note", b"WEBVTT\n\nNOTE x\n00:00:0x.000 --> 00:00:02.000\nA\n", "vtt", 4, "malformed timing"),
+    ("vtt-fat-arrow", b"WEBVTT\n\n00:01.000 --> 00:02.000\nA\n\n00:03.000 => 00:04.000\nB\n", "vtt", 6, "malformed"),
+    ("sbv-bad-digit", b"0:00:01.000,0:00:02.000\nA\n\n0:00:0x.000,0:00:04.000\nB\n", "sbv", 4, "malformed timing"),
+    ("huge-hours", b"1\n99999999999999999999:00:01,000 --> 00:00:02,000\nA\n", "srt", 2, "time out of range"),
+    ("5000-digit-hours", f"1\n{HUGE}:00:01,000 --> 00:00:02,000\nA\n".encode(), None, 2, "time out of range"),
+    ("101-hours", b"WEBVTT\n\n101:00:00.000 --> 101:00:01.000\nA\n", None, 3, "time out of range"),
+    ("sbv-huge-hours", f"0:00:01.000,{HUGE}:00:01.000\nA\n".encode(), "sbv", 1, "time out of range"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "line", "words"), [c[1:] for c in READ_ERRORS], ids=[c[0] for c in READ_ERRORS]
+)
+def test_line_reader_errors_say_what_and_where(data: bytes, fmt: str | None, line: int, words: str) -> None:
+    with pytest.raises(CaptionFormatError) as err:
+        formats.read(data, fmt)
+    assert err.value.line == line
+    assert words in str(err.value)
+    assert "unreadable input" not in str(err.value)
+
+
+def test_long_fraction_rounds_like_a_short_one() -> None:
+    data = f"1\n00:00:01,4996{HUGE} --> 00:00:02,000\nA\n".encode()
+    assert triples(formats.read(data)) == [(1500, 2000, ["A"])]
+
+
+TT = '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter"{attrs}>\n<body{body}>\n{divs}\n</body>\n</tt>'
+
+# (id, attributes of <body>, its content, expected cues): TTML time inheritance
+TTML_TIMING = [
+    (
+        "span-timing-only",
+        "",
+        '<div><p><span begin="1s" end="2s">A</span> <span begin="2s" end="3s">B</span></p></div>',
+        [(1000, 3000, ["A B"])],
+    ),
+    ("div-timing-untimed-p", "", '<div begin="5s" end="7s"><p>A</p></div>', [(5000, 7000, ["A"])]),
+    ("div-dur-untimed-p", "", '<div begin="5s" dur="2s"><p>A</p></div>', [(5000, 7000, ["A"])]),
+    ("body-timing-untimed-p", ' begin="2s" end="4s"', "<div><p>A</p></div>", [(2000, 4000, ["A"])]),
+    ("p-begin-inherits-div-end", "", '<div begin="5s" end="9s"><p begin="1s">A</p></div>', [(6000, 9000, ["A"])]),
+    ("p-end-clipped-to-div", "", '<div begin="5s" end="9s"><p begin="1s" end="10s">A</p></div>', [(6000, 9000, ["A"])]),
+    (
+        "nested-divs-add-up",
+        "",
+        '<div begin="10s"><div begin="1s"><p begin="1s" end="2s">A</p></div></div>',
+        [(12000, 13000, ["A"])],
+    ),
+    (
+        "span-relative-to-p",
+        "",
+        '<div><p begin="1s"><span begin="1s" dur="2s">A</span></p></div>',
+        [(1000, 4000, ["A"])],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "divs", "expected"), [c[1:] for c in TTML_TIMING], ids=[c[0] for c in TTML_TIMING])
+def test_ttml_time_inheritance(body: str, divs: str, expected: list) -> None:
+    data = TT.format(attrs="", body=body, divs=divs).encode()
+    assert triples(formats.read(data, "ttml")) == expected
+
+
+# (id, attributes of <tt>, <body> content on line 3, line of the error, words)
+TTML_ERRORS = [
+    ("untimed-p-named", "", '<div><p xml:id="c7">x</p></div>', 3, 'xml:id="c7"'),
+    ("untimed-p", "", "<div>\n<p>x</p></div>", 4, "without a begin"),
+    ("no-end", "", '<div><p begin="1s">x</p></div>', 3, "without an end"),
+    ("bad-time", "", '<div><p begin="soon" end="2s">x</p></div>', 3, "bad time expression 'soon'"),
+    ("huge-offset", "", f'<div><p begin="{HUGE}s" end="2s">x</p></div>', 3, "time out of range"),
+    ("huge-clock-hours", "", f'<div><p begin="{HUGE}:00:00" end="2s">x</p></div>', 3, "time out of range"),
+    ("101-hours", "", '<div><p begin="101h" end="102h">x</p></div>', 3, "time out of range"),
+    ("nested-over-100-hours", "", '<div begin="60h"><p begin="60h" end="61h">x</p></div>', 3, "time out of range"),
+    ("tiny-frame-rate", ' ttp:frameRate="1e-320"', '<div><p begin="1s" end="2s">x</p></div>', 1, "frameRate"),
+    (
+        "zero-multiplier",
+        ' ttp:frameRate="30" ttp:frameRateMultiplier="1 0"',
+        '<div><p begin="1f" end="2s">x</p></div>',
+        1,
+        "frameRate",
+    ),
+    ("huge-frames", "", f'<div><p begin="00:00:01:{HUGE}" end="2s">x</p></div>', 3, "time out of range"),
+    ("xml-error-line", "", "<div><p begin='1s' end='2s'>x</div>", 3, "not well-formed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("attrs", "divs", "line", "words"), [c[1:] for c in TTML_ERRORS], ids=[c[0] for c in TTML_ERRORS]
+)
+def test_ttml_errors_name_the_line(attrs: str, divs: str, line: int, words: str) -> None:
+    with pytest.raises(CaptionFormatError) as err:
+        formats.read(TT.format(attrs=attrs, body="", divs=divs).encode(), "ttml")
+    assert err.value.line == line
+    assert words in str(err.value)
+    assert "unreadable input" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (f'{{"cues": [{{"start": {HUGE}, "end": 2, "lines": []}}]}}'.encode(), "cue 0: start out of range"),
+        (
+            b'{"cues": [{"start": 1, "end": 2, "lines": []}, {"start": 1, "end": 1e300, "lines": []}]}',
+            "cue 1: end out of",
+        ),
+        (
+            b'[{"start": 1, "end": 2, "lines": [], "words": [{"start": -1e30, "end": 1, "text": "a"}]}]',
+            "cue 0: word start",
+        ),
+        (b'[{"start": 1, "end": 2, "lines": ["a"]}, {"start": -5, "end": -1, "lines": ["b"]}]', "cue 1: negative"),
+    ],
+)
+def test_json_time_errors_name_the_cue(data: bytes, words: str) -> None:
+    with pytest.raises(CaptionFormatError, match=words):
+        formats.read(data, "json")

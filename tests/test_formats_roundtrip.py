@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import formats
 from formats import CaptionFormatError, Captions, Cue, Word
+from formats.timecode import format_vtt
 
 DATA = Path(__file__).parent / "data" / "formats"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,7 +122,7 @@ SAMPLES = ["news.srt", "interview.vtt", "sample.sbv", "broadcast.dfxp"]
 def mangled(draw: st.DrawFn) -> bytes:
     data = bytearray((DATA / draw(st.sampled_from(SAMPLES))).read_bytes())
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["truncate", "flip", "cr", "dup", "delete"]))
+        op = draw(st.sampled_from(["truncate", "flip", "cr", "dup", "delete", "comment"]))
         pos = draw(st.integers(0, max(0, len(data) - 1)))
         if op == "truncate":
             del data[pos:]
@@ -131,6 +132,11 @@ def mangled(draw: st.DrawFn) -> bytes:
             data[pos:pos] = b"\r"
         elif op == "delete":
             del data[pos : pos + draw(st.integers(1, 20))]
+        elif op == "comment":
+            lines = bytes(data).split(b"\n")
+            k = draw(st.integers(0, len(lines)))
+            lines[k:k] = draw(st.sampled_from([[b"NOTE x"], [b"", b"STYLE"], [b"REGION", b""], [b"", b"NOTE", b""]]))
+            data = bytearray(b"\n".join(lines))
         else:
             lines = bytes(data).split(b"\n")
             k = draw(st.integers(0, len(lines) - 1))
@@ -161,6 +167,7 @@ TOKENS = [
     "1", "2", "\n", "\r\n", "\r", "\n\n", " ", "-->", " --> ", "00:00:01,000", "00:00:02.500", "0:0:1,5",
     "-00:00:01,000", "99:99:99,999", "00:01.000", "WEBVTT", "NOTE", "STYLE", "<v Ann>", "<i>", "</i>", "&amp;",
     "&", "<", "Hello", "world.", "0:00:01.000,0:00:02.000", "<tt>", "{", '"cues"', "\ufeff", "\x00", "é",
+    "REGION", "NOTE x\n", "\nSTYLE\n::cue{}\n", "->", "\u2014>", " => ", "00:00:01;500", "9" * 30 + ":00:01,000",
 ]  # fmt: skip
 
 
@@ -173,3 +180,44 @@ def test_caption_like_noise_only_raises_caption_format_error(parts: list[str], f
         assert "unreadable input" not in str(exc), exc
         return
     assert formats.validate_webvtt(formats.write(captions, "vtt")) == []
+
+
+COMMENT_LINES = ["NOTE", "NOTE THE TIME", "STYLE", "STYLE ::cue{}", "REGION", "REGION id:r1"]
+BLOCK_BODY = ["::cue { color: red }", "id:r1 width:40%", "some words", "1"]
+# WebVTT text with no escapes or tags, so each line reads back as written
+VTT_TEXT = st.characters(codec="utf-8", categories=("L", "N", "P", "Zs"), exclude_characters="\u2028\u2029\x85&<>")
+
+
+@st.composite
+def vtt_with_comment_blocks(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
+    """A WebVTT file with NOTE/STYLE/REGION blocks before and between cues, with or without the blank
+    line that should end them, and cue text lines that start with those words; and each cue's text."""
+    plain = st.text(VTT_TEXT, min_size=1, max_size=20).map(_clean).filter(bool)
+    out = ["WEBVTT", ""]
+    texts = []
+    t = 0
+    for n in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            out.append(draw(st.sampled_from(COMMENT_LINES)))
+            out.extend(draw(st.lists(st.sampled_from(BLOCK_BODY), max_size=2)))
+            if draw(st.booleans()):
+                out.append("")
+        if draw(st.booleans()):
+            out.append(f"cue{n}")
+        t += draw(st.integers(0, 2000))
+        length = draw(st.integers(1, 3000))
+        out.append(f"{format_vtt(t)} --> {format_vtt(t + length)}")
+        t += length
+        lines = draw(st.lists(st.one_of(st.sampled_from(COMMENT_LINES), plain), min_size=1, max_size=3))
+        out.extend(lines)
+        out.append("")
+        texts.append(lines)
+    return "\n".join(out), texts
+
+
+@SETTINGS
+@given(case=vtt_with_comment_blocks(), crlf=st.booleans())
+def test_comment_blocks_lose_no_cue_text(case: tuple[str, list[list[str]]], crlf: bool) -> None:
+    text, texts = case
+    data = (text.replace("\n", "\r\n") if crlf else text).encode()
+    assert [c.lines for c in formats.read(data).cues] == texts
