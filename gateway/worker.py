@@ -2,7 +2,11 @@
 
 ``default`` runs dispatch, refresh, finalize and webhooks in a forked work horse per task.
 ``asr`` runs heavy local work (Whisper) in the worker process itself (``SimpleWorker``), so a
-model loaded once stays loaded for every later job; one such worker per core is the rule.
+model loaded once stays loaded for every later job; run one such worker per GPU, or one per 2-4
+CPU cores (with the Whisper ``cpu_threads`` setting to match).
+
+A worker that starts, and one whose work horse was killed, removes the temporary media left
+behind by processes that no longer exist (:func:`gateway.media.remove_stale_media`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from rq import SimpleWorker, Worker
 from rq.worker import WorkerStatus
 
 from gateway import tasks
+from gateway.media import remove_stale_media
 from gateway.services import Services
 
 log = logging.getLogger(__name__)
@@ -24,6 +29,7 @@ class _FailVisibly:
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        _remove_stale_media()
         tasks.on_task_failure(job, self.connection, None, None, None)
 
 
@@ -63,9 +69,20 @@ class GatewaySimpleWorker(_FailVisibly, SimpleWorker):
         self.set_state(WorkerStatus.IDLE)
 
 
+def _remove_stale_media() -> None:
+    try:
+        remove_stale_media()
+    except OSError:  # never worth stopping a worker for
+        log.exception("could not remove the media of stopped processes")
+
+
 def run_worker(services: Services, queues: list[str], burst: bool = False, name: str | None = None) -> bool:
-    """Work on ``queues`` until stopped (or empty, with ``burst``); with the RQ scheduler on."""
+    """Work on ``queues`` until stopped (or empty, with ``burst``); with the RQ scheduler on.
+
+    First removes the temporary media of processes that died before they could (SIGKILL, OOM).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _remove_stale_media()
     cls = GatewaySimpleWorker if "asr" in queues else GatewayWorker
     maintenance = services.config["workers"]["maintenance_interval_s"]
     worker = cls(
