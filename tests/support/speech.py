@@ -91,6 +91,18 @@ def speech_mp4(text: str, folder: Path, name: str = "speech") -> Path:
     return mux_mp4(wav, folder / f"{name}.mp4")
 
 
+def repeated_wav(source: Path, out: Path, times: int) -> Path:
+    """The audio of ``source`` played ``times`` times over, as the 16 kHz mono WAV file ``out``.
+
+    Minutes of speech in well under a second (no synthesis, no lossy encoder), about 2 MB a minute.
+    """
+    return _ffmpeg(
+        out,
+        *("-stream_loop", str(times - 1), "-i", str(source)),
+        *("-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le"),
+    )
+
+
 def silent_wav(folder: Path, seconds: float = 3.0, name: str = "silence") -> Path:
     """A WAV file of digital silence (16 kHz mono)."""
     return _ffmpeg(folder / f"{name}.wav", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", str(seconds))
