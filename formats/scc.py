@@ -1,21 +1,39 @@
 """Scenarist SCC (CEA-608 pop-on captions, channel 1), writer only.
 
-Each cue is loaded off screen and flipped on at its start time:
-``94ae 94ae`` (erase non-displayed memory), ``9420 9420`` (resume caption loading), per row a
-preamble address code (doubled) and the text bytes, then ``942f 942f`` (end of caption: display).
-Control codes are sent twice, as CEA-608 recommends so a single damaged pair is survivable
-(decoders ignore the repeat). ``942c 942c`` (erase displayed memory) is sent at the end time unless
-the next cue is displayed within two frames anyway.
+Characters: every character of a row takes one of the 32 columns. Printable ASCII and the basic
+set's accented letters (``á é í ó ú ç ñ Ñ ÷``) are one byte; the special characters
+(``® ° ½ ¿ ™ ¢ £ ♪ à è â ê î ô û``, code ``0x11 0x3X``) and the extended Western European ones
+(``0x12``/``0x13`` ``0x20``-``0x3F``: ``Ä Ö Ü ä ö ü ß Å å Ø ø À Â Ç È Ê Ë Î Ï Ô Ù Û ã õ ¡ © « »``
+..., and the ASCII ``* { } \\ ^ _ | ~`` that the basic set lacks) are two-byte codes, sent twice like
+control codes. An extended character replaces the character before it, so a plain fallback
+(``u`` for ``ü``) is sent first for decoders without the extended set. Anything else is
+transliterated (``…`` → ``...``, ``—`` → ``--``, ``Æ`` → ``AE``, accents dropped) before rows are
+measured, and ``?`` stands for what has no spelling at all.
 
-Timecodes are 29.97 fps drop-frame (``HH:MM:SS;FF``); each byte pair takes one frame, so loading
-starts early enough for the flip to land on the cue's start frame (later if the previous cue's
-bytes are still being sent). Rows are at most 32 characters: longer lines are re-broken with the
-shared line breaker; a cue that needs more than 4 rows is shown as consecutive captions that share
-its time in proportion to their length. Rows sit at the bottom of the screen, roughly centred
-(indents come in steps of 4 columns). Characters outside the CEA-608 set are transliterated.
+Rows: a cue's lines are kept when they fit (at most 4 rows of 32 columns); otherwise its text is
+re-broken with the shared line breaker into as few rows as fit, and a cue that needs more than 4
+rows is shown as consecutive captions that share its time in proportion to their length. Rows sit
+at the bottom of the screen, roughly centred (indents come in steps of 4 columns).
+
+Timing: one byte pair per frame at 29.97 fps, timecodes drop-frame (``HH:MM:SS;FF``). A caption is
+loaded into non-displayed memory while the previous one is on screen (``94ae`` erase non-displayed
+memory, ``9420`` resume caption loading, per row a preamble address code and the text), as late
+as possible but finished before its start, and flipped on by ``942f`` (end of caption) on a line of
+its own at exactly the start frame, so that readers which take a whole line at its timecode and
+decoders that run one pair per frame agree. ``942c`` (erase displayed memory) is sent at the end
+frame when the next caption does not replace this one within two frames. Control codes are sent
+twice, as CEA-608 recommends. Where the frames before a start are too few for the load, the
+load is sent with single control codes, then without the erase in the gap before, and only then
+does the caption flip late, as soon as its bytes are in (line 21 carries 60 bytes a second: text
+much faster than any reading speed cannot keep up). A caption whose load fits between the
+previous flip and its start is on time again. Nothing can be sent before the first frame: a
+caption there that has no time to load is sent as one line from frame 0.
 """
 
 from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
 
 from formats.linebreak import break_lines
 from formats.model import Captions
@@ -37,14 +55,27 @@ RESUME_LOADING = "9420"
 END_OF_CAPTION = "942f"
 ERASE_DISPLAYED = "942c"
 
-# Basic-set positions that CEA-608 uses for accented letters instead of ASCII.
-_BASIC_SPECIAL = {"á": 0x2A, "é": 0x5C, "í": 0x5E, "ó": 0x5F, "ú": 0x60, "ç": 0x7B, "÷": 0x7C, "Ñ": 0x7D, "ñ": 0x7E}
-# ASCII characters whose basic-set position holds something else.
-_ASCII_REPLACE = {"*": "#", "\\": "/", "^": "", "_": "-", "`": "'", "{": "(", "}": ")", "|": "/", "~": "-"}
-# Special characters: sent as the two-byte code 0x11 0x3X.
-_SPECIAL = {"®": 0x30, "°": 0x31, "½": 0x32, "¿": 0x33, "™": 0x34, "¢": 0x35, "£": 0x36, "♪": 0x37,
-            "à": 0x38, "è": 0x3A, "â": 0x3B, "ê": 0x3C, "î": 0x3D, "ô": 0x3E, "û": 0x3F}  # fmt: skip
-_TYPOGRAPHY = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--", "…": "...", "\u00a0": " "}
+# The basic set: printable ASCII except the nine positions that hold accented letters instead.
+_BASIC = {chr(b): b for b in range(0x20, 0x7F) if chr(b) not in "*\\^_`{|}~"}
+_BASIC.update({"á": 0x2A, "é": 0x5C, "í": 0x5E, "ó": 0x5F, "ú": 0x60, "ç": 0x7B, "÷": 0x7C, "Ñ": 0x7D, "ñ": 0x7E})
+_BASIC["█"] = 0x7F
+# Special characters 0x11 0x30-0x3F (0x39, the transparent space, is left out).
+_SPECIAL = {ch: 0x30 + k for k, ch in enumerate("®°½¿™¢£♪à\0èâêîôû") if ch != "\0"}
+# Extended characters 0x12/0x13 0x20-0x3F and the fallback sent before each. Left out: positions
+# that decoders disagree on (‘ ' — •) and the curly double quotes, cheaper as '"'.
+_EXTENDED_SETS = {
+    0x12: ("ÁÉÓÚÜü‘¡*'—©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»", 'AEOUUu\'!#\'-cs-""AACEEEeIIiOUuU""'),
+    0x13: ("ÃãÍÌìÒòÕõ{}\\^_|~ÄäÖöß¥¤¦ÅåØø┌┐└┘", "AaIIiOoOo()/'-/-AaOosYo/AaOo++++"),
+}
+_EXTENDED = {
+    ch: (first, 0x20 + k, fallback)
+    for first, (chars, fallbacks) in _EXTENDED_SETS.items()
+    for k, (ch, fallback) in enumerate(zip(chars, fallbacks, strict=True))
+    if ch not in "‘'—•“”"
+}
+_TYPOGRAPHY = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--", "…": "...", "\u00a0": " ", "`": "'"}
+_TRANSLITERATION = {"Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ð": "D", "ð": "d", "Þ": "Th", "þ": "th",
+                    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "€": "EUR", "•": "-"}  # fmt: skip
 
 
 def _parity(byte: int) -> int:
@@ -56,18 +87,44 @@ def _pair(b1: int, b2: int) -> str:
     return f"{_parity(b1):02x}{_parity(b2):02x}"
 
 
-def _transliterate(ch: str) -> str:
+def _one_column(ch: str) -> bool:
+    return ch in _BASIC or ch in _SPECIAL or ch in _EXTENDED
+
+
+def _spell(ch: str) -> str:
+    """``ch`` as characters a CEA-608 decoder can show."""
+    if _one_column(ch):
+        return ch
     if ch in _TYPOGRAPHY:
         return _TYPOGRAPHY[ch]
-    import unicodedata
-
+    if ch in _TRANSLITERATION:
+        return _TRANSLITERATION[ch]
     decomposed = unicodedata.normalize("NFKD", ch)
-    ascii_only = "".join(c for c in decomposed if " " <= c <= "~")
-    return ascii_only or "?"
+    if decomposed != ch:
+        composed = unicodedata.normalize("NFC", decomposed[0])
+        if _one_column(composed):
+            return composed
+        spelled = "".join(_TYPOGRAPHY.get(c, c) for c in decomposed if _one_column(_TYPOGRAPHY.get(c, c)))
+        if spelled:
+            return spelled
+    return "?"
 
 
-def encode_row(text: str) -> list[str]:
-    """Byte-pair words for one row of text (no control codes)."""
+def screen_text(text: str) -> str:
+    """``text`` as a decoder shows it, one character per column (see the module docstring). A
+    special character right after the same one is spaced off: decoders ignore a repeated code."""
+    out: list[str] = []
+    for ch in text:
+        for c in _spell(ch):
+            if c in _SPECIAL and out and out[-1] == c:
+                out.append(" ")
+            out.append(c)
+    return "".join(out)
+
+
+def encode_row(row: str, doubled: bool = True) -> list[str]:
+    """Byte-pair words for one row of :func:`screen_text` (no control codes); two-byte characters
+    are sent twice when ``doubled``."""
     pairs: list[str] = []
     pending: int | None = None
 
@@ -85,25 +142,21 @@ def encode_row(text: str) -> list[str]:
             pairs.append(_pair(pending, 0x00))
             pending = None
 
-    for ch in text:
-        if ch in _BASIC_SPECIAL:
-            put(_BASIC_SPECIAL[ch])
+    def code(first: int, second: int) -> None:
+        flush()
+        pairs.extend([_pair(first, second)] * (2 if doubled else 1))
+
+    for ch in screen_text(row):
+        if ch in _BASIC:
+            put(_BASIC[ch])
         elif ch in _SPECIAL:
-            flush()
-            pairs.append(_pair(0x11, _SPECIAL[ch]))
-        elif " " <= ch <= "~":
-            for c in _ASCII_REPLACE.get(ch, ch):
-                put(ord(c))
+            code(0x11, _SPECIAL[ch])
         else:
-            for c in _transliterate(ch):
-                for c2 in _ASCII_REPLACE.get(c, c):
-                    put(ord(c2))
+            first, second, fallback = _EXTENDED[ch]
+            put(_BASIC[fallback])
+            code(first, second)
     flush()
     return pairs
-
-
-def _row_width(text: str) -> int:
-    return sum(len(_ASCII_REPLACE.get(c, c)) if c not in _BASIC_SPECIAL and c not in _SPECIAL else 1 for c in text)
 
 
 def _pac(row: int, column: int) -> str:
@@ -113,33 +166,37 @@ def _pac(row: int, column: int) -> str:
 
 
 def rows_for(lines: list[str]) -> list[str]:
-    """The cue's lines as rows of at most 32 characters."""
+    """The cue's lines as rows of at most 32 columns (:func:`screen_text`): at most 4 unless the
+    text needs more (the caller splits those into several captions)."""
+    shown = [screen_text(line) for line in lines]
+    if len(shown) <= MAX_ROWS and all(len(row) <= MAX_COLUMNS for row in shown):
+        return shown
     rows: list[str] = []
-    for line in lines:
-        if _row_width(line) <= MAX_COLUMNS:
-            rows.append(line)
-            continue
-        words = line.split()
-        wrapped = break_lines(words, MAX_COLUMNS, max(2, len(line) // MAX_COLUMNS + 2))
-        for row in wrapped:
-            while len(row) > MAX_COLUMNS:  # a single word wider than the screen
-                rows.append(row[:MAX_COLUMNS])
-                row = row[MAX_COLUMNS:]
-            if row:
-                rows.append(row)
+    for row in break_lines(" ".join(shown).split(), MAX_COLUMNS, MAX_ROWS):
+        while len(row) > MAX_COLUMNS:  # a single word wider than the screen
+            rows.append(row[:MAX_COLUMNS])
+            row = row[MAX_COLUMNS:]
+        if row:
+            rows.append(row)
     return rows
 
 
-def caption_codes(rows: list[str]) -> list[str]:
-    """Byte pairs that load ``rows`` (at most 4) at the bottom of the screen and display them."""
-    codes = [ERASE_NON_DISPLAYED, ERASE_NON_DISPLAYED, RESUME_LOADING, RESUME_LOADING]
+def load_codes(rows: list[str], doubled: bool = True) -> list[str]:
+    """Byte pairs that load ``rows`` (at most 4) at the bottom of non-displayed memory."""
+    copies = 2 if doubled else 1
+    codes = [ERASE_NON_DISPLAYED] * copies + [RESUME_LOADING] * copies
     first_row = 16 - len(rows)
     for k, row in enumerate(rows):
-        pac = _pac(first_row + k, (MAX_COLUMNS - len(row)) // 2)
-        codes += [pac, pac]
-        codes += encode_row(row)
-    codes += [END_OF_CAPTION, END_OF_CAPTION]
+        codes += [_pac(first_row + k, (MAX_COLUMNS - len(row)) // 2)] * copies
+        codes += encode_row(row, doubled)
     return codes
+
+
+@dataclass
+class _Caption:
+    start: int  # frame
+    end: int  # frame
+    rows: list[str]
 
 
 def _chunks(rows: list[str], start: int, end: int) -> list[tuple[int, int, list[str]]]:
@@ -162,25 +219,69 @@ def _chunks(rows: list[str], start: int, end: int) -> list[tuple[int, int, list[
     return out
 
 
-def render(captions: Captions) -> str:
-    captions_out: list[tuple[int, int, list[str]]] = []
+def _fit(codes: list[str], low: int, start: int, erase: int | None) -> list[tuple[int, list[str]]] | None:
+    """Lines ``(frame, pairs)`` that send ``codes`` right before frame ``start`` and not before
+    ``low``, around the two frames of an erase at ``erase``; None when they do not fit. A doubled
+    code is never split by the erase: its copy must come in the next frame."""
+    size = len(codes)
+    if erase is None or size <= start - (erase + 2):
+        return [(start - size, codes)] if start - size >= low else None
+    split = size - (start - (erase + 2))  # pairs sent before the erase
+    while 0 < split < size and codes[split - 1] == codes[split]:
+        split += 1
+    if erase - split < low:
+        return None
+    lines = [(erase - split, codes[:split])]
+    return lines + [(start - (size - split), codes[split:])] if split < size else lines
+
+
+def _schedule(captions: list[_Caption]) -> list[tuple[int, list[str]]]:
+    """SCC lines ``(frame, byte pairs)`` that show each caption from its start to its end."""
+    lines: list[tuple[int, list[str]]] = []
+    low = 0  # the first frame after the previous caption's end of caption
+    erase: int | None = None  # where the previous caption is erased, unless this one replaces it first
+    for k, cap in enumerate(captions):
+        if erase is not None and cap.start <= erase + 2:
+            erase = None
+        options = [(True, erase), (False, erase)] + ([(True, None), (False, None)] if erase is not None else [])
+        for doubled, kept in options:
+            codes = load_codes(cap.rows, doubled)
+            plan = _fit(codes, low, cap.start, kept)
+            if plan is not None:
+                break
+        else:  # too little time since the previous caption: flip as soon as the bytes are in
+            kept = None
+            doubled = False
+            codes = load_codes(cap.rows, doubled)
+            plan = [(low, codes)]
+        flip = plan[-1][0] + len(plan[-1][1])
+        eoc = [END_OF_CAPTION] * (2 if doubled else 1)
+        if k == 0 and flip > cap.start:  # nothing can be sent before the file's first frame
+            lines.append((0, codes + eoc))
+        else:
+            if kept is not None:
+                lines.append((kept, [ERASE_DISPLAYED, ERASE_DISPLAYED]))
+            lines.extend(plan)
+            lines.append((flip, eoc))
+        low = flip + len(eoc)
+        erase = max(cap.end, low)
+    if erase is not None:
+        lines.append((erase, [ERASE_DISPLAYED, ERASE_DISPLAYED]))
+    lines.sort(key=lambda line: line[0])
+    return lines
+
+
+def _captions(captions: Captions) -> list[_Caption]:
+    out: list[_Caption] = []
     for cue in prepared(captions.cues):
         rows = rows_for(cue.lines)
         if rows:
-            captions_out.extend(_chunks(rows, cue.start, cue.end))
+            out.extend(_Caption(ms_to_frame(s), ms_to_frame(e), r) for s, e, r in _chunks(rows, cue.start, cue.end))
+    return out
+
+
+def render(captions: Captions) -> str:
     out = [HEADER, "\n\n"]
-    next_free = 0  # first frame not yet used by a sent byte pair
-    for k, (start, end, rows) in enumerate(captions_out):
-        codes = caption_codes(rows)
-        load = max(ms_to_frame(start) - (len(codes) - 1), next_free)
-        out.append(f"{frame_to_dropframe(load)}\t{' '.join(codes)}\n\n")
-        next_free = load + len(codes)
-        end_frame = max(ms_to_frame(end), next_free)
-        if k + 1 < len(captions_out):
-            nxt = captions_out[k + 1]
-            next_display = ms_to_frame(nxt[0])
-            if next_display <= end_frame + 2:
-                continue  # the next caption replaces this one on screen
-        out.append(f"{frame_to_dropframe(end_frame)}\t{ERASE_DISPLAYED} {ERASE_DISPLAYED}\n\n")
-        next_free = end_frame + 2
+    for frame, codes in _schedule(_captions(captions)):
+        out.append(f"{frame_to_dropframe(frame)}\t{' '.join(codes)}\n\n")
     return "".join(out)

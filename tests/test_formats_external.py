@@ -4,9 +4,11 @@ xml.etree (TTML), and our own strict WebVTT validator. ffmpeg tests are skipped 
 from __future__ import annotations
 
 import io
+import random
 import re
 import shutil
 import subprocess
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,8 +16,8 @@ import pytest
 import webvtt
 
 import formats
-from formats import Captions, Cue
-from formats.timecode import dropframe_to_frame, frame_to_dropframe, frame_to_ms, ms_to_frame
+from formats import Captions, Cue, scc
+from formats.timecode import dropframe_to_frame, frame_to_dropframe, frame_to_ms, ms_to_frame, parse_arrow_timing
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 DATA = Path(__file__).parent / "data" / "formats"
@@ -107,12 +109,207 @@ def test_ffmpeg_decodes_our_scc(tmp_path: Path) -> None:
     )
     path = tmp_path / "t.scc"
     path.write_bytes(formats.write(track, "scc"))
-    texts = [text for _, text in ffmpeg_srt(path)]
+    cues = ffmpeg_scc(path)
+    assert len(cues) == 3
+    texts = [text for _, _, text in cues]
     assert texts[0] == "Good evening, and welcome\nto the news."
     assert texts[1] == "Café owners count the cost ♪"
     rows = texts[2].split("\n")
     assert " ".join(rows) == "This line is far too long to fit in thirty-two columns of a caption row"
     assert all(len(row) <= 32 for row in rows) and len(rows) <= 4
+    assert [(start, end) for start, end, _ in cues] == [(1000, 3000), (5000, 7000), (8000, 12000)]
+
+
+# --- SCC read back: ffmpeg and a CEA-608 decoder that takes one byte pair per frame ---------------
+
+_608_BASIC = dict(zip(b"*\\^_`{|}~\x7f", "áéíóúç÷Ññ█", strict=True))  # where the basic set differs from ASCII
+_608_SPECIAL = "®°½¿™¢£♪à èâêîôû"  # 0x11 0x30-0x3F
+_608_EXTENDED = {0x12: "ÁÉÓÚÜü‘¡*'—©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»", 0x13: "ÃãÍÌìÒòÕõ{}\\^_|~ÄäÖöß¥¤¦ÅåØø┌┐└┘"}
+_608_ROWS = {(0x11, 0x40): 1, (0x11, 0x60): 2, (0x12, 0x40): 3, (0x12, 0x60): 4, (0x15, 0x40): 5,
+             (0x15, 0x60): 6, (0x16, 0x40): 7, (0x16, 0x60): 8, (0x17, 0x40): 9, (0x17, 0x60): 10,
+             (0x10, 0x40): 11, (0x13, 0x40): 12, (0x13, 0x60): 13, (0x14, 0x40): 14, (0x14, 0x60): 15}  # fmt: skip
+
+
+def decode_scc(text: str) -> tuple[list[tuple[int, int, str]], dict[int, bool]]:
+    """Pop-on captions ``(flip frame, erase frame, text)`` as a decoder that runs one byte pair per
+    frame shows them, and the frames that carry a pair (True for a redundant copy of a control
+    code, which the decoder ignores). An extended character replaces the one before it; lines must
+    not overlap."""
+    pairs: dict[int, tuple[int, int]] = {}
+    for line in text.split("\n"):
+        if "\t" not in line:
+            continue
+        label, codes = line.split("\t")
+        first = dropframe_to_frame(label)
+        assert first >= max(pairs, default=-1) + 1, f"{label} starts before the previous line is sent"
+        for k, word in enumerate(codes.split()):
+            pairs[first + k] = (int(word[:2], 16) & 0x7F, int(word[2:], 16) & 0x7F)
+    hidden: dict[int, list[str]] = {}
+    shown: dict[int, list[str]] = {}
+    out: list[list] = []
+    busy: dict[int, bool] = {}
+    row = col = 0
+    prev: tuple[int, int] | None = None
+
+    def write(ch: str) -> None:
+        nonlocal col
+        cells = hidden.setdefault(row, [" "] * 32)
+        assert col < 32, f"text past column 32: {''.join(cells)!r}"
+        cells[col] = ch
+        col += 1
+
+    def close(frame: int) -> None:
+        if out and out[-1][1] is None:
+            out[-1][1] = frame
+
+    for frame, (b1, b2) in sorted(pairs.items()):
+        busy[frame] = b1 < 0x20 and (b1, b2) == prev
+        if busy[frame]:
+            prev = None
+            continue
+        prev = (b1, b2) if b1 < 0x20 else None
+        if (b1, b2) == (0x14, 0x2E):
+            hidden = {}
+        elif (b1, b2) == (0x14, 0x2F):
+            close(frame)
+            hidden, shown = shown, hidden
+            out.append([frame, None, "\n".join("".join(shown[r]).strip() for r in sorted(shown))])
+        elif (b1, b2) == (0x14, 0x2C):
+            close(frame)
+            shown = {}
+        elif (b1, b2) == (0x14, 0x20):
+            pass
+        elif 0x10 <= b1 <= 0x17 and b2 >= 0x40:
+            row = _608_ROWS[(b1, b2 & 0x60)]
+            col = (b2 & 0x0E) * 2 if b2 & 0x10 else 0
+        elif b1 == 0x11 and 0x30 <= b2 <= 0x3F:
+            write(_608_SPECIAL[b2 - 0x30])
+        elif b1 in _608_EXTENDED and 0x20 <= b2 <= 0x3F:
+            col -= 1
+            write(_608_EXTENDED[b1][b2 - 0x20])
+        else:
+            assert b1 >= 0x20, f"unexpected code {b1:02x}{b2:02x}"
+            for b in (b1, b2):
+                if b:
+                    write(_608_BASIC.get(b, chr(b)))
+    return [(start, end, text) for start, end, text in out], busy
+
+
+def ffmpeg_scc(path: Path) -> list[tuple[int, int, str]]:
+    """(start ms, end ms, text) of each caption as ffmpeg decodes ``path`` (rows stripped; ffmpeg
+    shows the apostrophe as ’ and * | ~ in full width)."""
+    out = []
+    for timing, text in ffmpeg_srt(path):
+        start, end, _ = parse_arrow_timing(timing)
+        text = text.replace("\\h", " ").replace("’", "'").translate(str.maketrans("＊｜～", "*|~"))
+        out.append((start, end, "\n".join(row.strip() for row in text.split("\n"))))
+    return out
+
+
+def expected_scc_text(cue: Cue) -> str:
+    return "\n".join(scc.rows_for(cue.lines))
+
+
+def news_cues(count: int, seconds: float, gap_ms: int = 0, chars: int = 40, seed: int = 1, first: int = 0) -> list[Cue]:
+    """``count`` cues of up to ``chars`` characters of news text, ``seconds`` long, ``gap_ms`` apart,
+    from ``first`` ms."""
+    rng = random.Random(seed)
+    words = ("the mayor said that crews would be working through the night in Zürich while "
+             "Ørsted and Søren Kierkegaard's café owners counted €12 of damage — again… "
+             "señor Müller ♪ Straße Ærøskøbing").split()  # fmt: skip
+    texts = textwrap.wrap(" ".join(rng.choice(words) for _ in range(count * chars // 5)), chars)
+    step = int(seconds * 1000) + gap_ms
+    return [Cue(first + k * step, first + k * step + int(seconds * 1000), [texts[k]]) for k in range(count)]
+
+
+def check_scc_read_back(track: Captions, tmp_path: Path, on_time: bool = True) -> list[tuple[int, int, str]]:
+    """Write ``track`` as SCC: ffmpeg (when installed) and the frame-accurate decoder must both see
+    every cue with its text. A caption flips on at its start frame, or later only when the channel
+    was busy with nothing redundant since the previous one (when ``on_time``: only the first, at
+    the file's start); the decoder erases an on-time caption at its end frame, or the next
+    replaces it. ffmpeg starts each caption within 0.1 s of that flip (the first: of its cue)."""
+    data = formats.write(track, "scc").decode("ascii")
+    expected = [expected_scc_text(cue) for cue in track.cues]
+    decoded, busy = decode_scc(data)
+    assert [text for _, _, text in decoded] == expected
+    since = 0
+    for k, ((flip, erase, _), cue) in enumerate(zip(decoded, track.cues, strict=True)):
+        start = ms_to_frame(cue.start)
+        if flip > start:
+            assert not on_time or k == 0, (k, cue, flip)
+            assert all(busy.get(f) is False for f in range(since, flip)), (k, cue)  # no idle frame
+        else:
+            assert flip == start, (k, cue)
+            following = track.cues[k + 1].start if k + 1 < len(track.cues) else None
+            if following is None or ms_to_frame(following) > ms_to_frame(cue.end) + 2:
+                assert erase == ms_to_frame(cue.end), (k, cue)
+            else:
+                assert erase == decoded[k + 1][0], (k, cue)
+        since = flip + 1 + (busy.get(flip + 1) is True)
+    if shutil.which("ffmpeg") is not None:
+        path = tmp_path / "t.scc"
+        path.write_text(data)
+        seen = ffmpeg_scc(path)
+        assert [text for _, _, text in seen] == expected
+        for k, ((start, _, _), (flip, _, _)) in enumerate(zip(seen, decoded, strict=True)):
+            assert abs(start - (track.cues[0].start if k == 0 else frame_to_ms(flip))) <= 100, (k, start)
+            if on_time:
+                assert abs(start - track.cues[k].start) <= 100, (k, start)
+    return decoded
+
+
+def test_scc_shows_accented_text_and_the_first_cue_on_time(tmp_path: Path) -> None:
+    track = Captions(
+        cues=[
+            Cue(0, 2500, ["Über die Straße: Ærø, Ørsted"]),
+            Cue(2500, 5000, ["Señor Müller ♪♪ sagte «¡sí!»", "© 2024 — 50% ½ price…"]),
+            Cue(5000, 7000, ["São Paulo, Zürich, Ålesund, François", "naïve {x} | a_b ~ c\\d ^ e*f"]),
+            Cue(7500, 9000, ["Well… I—I think so… maybe—maybe."]),
+        ]
+    )
+    decoded = check_scc_read_back(track, tmp_path)
+    assert [text for _, _, text in decoded] == [
+        "Über die Straße: AErø, Ørsted",
+        "Señor Müller ♪ ♪ sagte «¡sí!»\n© 2024 -- 50% ½ price...",
+        "São Paulo, Zürich,\nÅlesund, François naïve\n{x} | a_b ~ c\\d ^ e*f",
+        "Well... I--I think so...\nmaybe--maybe.",
+    ]
+
+
+def test_scc_sends_every_special_and_extended_character(tmp_path: Path) -> None:
+    chars = _608_SPECIAL.replace(" ", "") + "".join(_608_EXTENDED.values()) + "áéíóúç÷Ññ"
+    kept = "".join(c for c in chars if c not in "‘'—•“”")  # sent as ASCII: decoders disagree on them
+    rows = [kept[k : k + 24] for k in range(0, len(kept), 24)]
+    track = Captions(cues=[Cue(2000 + 3000 * k, 4000 + 3000 * k, [row]) for k, row in enumerate(rows)])
+    decoded = check_scc_read_back(track, tmp_path)
+    assert [text for _, _, text in decoded] == rows
+
+
+def test_scc_keeps_sixty_back_to_back_one_second_cues_on_time(tmp_path: Path) -> None:
+    # 30 characters a second, twice the CEA-608 reading speed, leaves the channel time to spare
+    check_scc_read_back(Captions(cues=news_cues(60, 1.0, chars=30, first=2000)), tmp_path)
+    check_scc_read_back(Captions(cues=news_cues(60, 0.9, gap_ms=200, chars=30, seed=2, first=1000)), tmp_path)
+    track = Captions(cues=news_cues(60, 2.0, chars=60, seed=3, first=1500))
+    assert min(len(scc.rows_for(c.lines)) for c in track.cues) == 2  # all on two rows
+    check_scc_read_back(track, tmp_path)
+    # from frame 0 the first caption's bytes come first: the next few flip late, as the channel
+    # allows, and catch up
+    track = Captions(cues=news_cues(60, 1.0, chars=30, seed=4))
+    decoded = check_scc_read_back(track, tmp_path, on_time=False)
+    late = [k for k, (flip, _, _) in enumerate(decoded) if flip > ms_to_frame(track.cues[k].start)]
+    assert late == list(range(len(late))) and len(late) < 10, late
+
+
+def test_scc_text_beyond_the_byte_rate_is_late_but_never_lost(tmp_path: Path) -> None:
+    # 64 characters a second is more than line 21 carries (2 bytes a frame, 60 a second): the
+    # captions fall behind, but only as far as the bytes force, and are on time after a pause
+    burst = [Cue(k * 1000, k * 1000 + 1000, ["x" * 31 + str(k % 10), "y" * 32]) for k in range(60)]
+    calm = [Cue(100000 + k * 2000, 101500 + k * 2000, [f"On time again {k}"]) for k in range(5)]
+    decoded = check_scc_read_back(Captions(cues=burst + calm), tmp_path, on_time=False)
+    flips = [flip for flip, _, _ in decoded]
+    for k in range(1, 60):  # 64 characters and 5 control codes: 7 frames a second late (old: 12)
+        assert flips[k] - flips[k - 1] <= 37, k
+    assert flips[60:] == [ms_to_frame(cue.start) for cue in calm]
 
 
 def test_scc_structure() -> None:
@@ -128,22 +325,27 @@ def test_scc_structure() -> None:
                 assert bin(byte).count("1") % 2 == 1, f"{word} has a byte without odd parity"
     first = lines[0].split("\t")[1].split()
     assert first[:4] == ["94ae", "94ae", "9420", "9420"]
-    assert first[-2:] == ["942f", "942f"]
     assert first[4] == "9476"  # row 15 (0x14 0x60) + indent 12 (0x10 | 3 << 1): "Hello" centred
     # "Hello" = c8 e5 ec ec ef (with parity), padded with 80
     assert first[6:9] == ["c8e5", "ecec", "ef80"]
+    # the load ends right before the cue's start frame, where 942f comes on a line of its own
+    load_frame = dropframe_to_frame(lines[0].split("\t")[0])
+    assert load_frame + len(first) == ms_to_frame(1000)
+    assert lines[1] == f"{frame_to_dropframe(ms_to_frame(1000))}\t942f 942f"
     # the first cue is replaced by the second within 2 frames: no erase in between;
     # the second is erased at its end because the third starts much later
     assert [line.split("\t")[1] for line in lines].count("942c 942c") == 2
-    # the load is timed so that 942f (the last pair) lands on the cue's start frame
-    load_frame = dropframe_to_frame(lines[0].split("\t")[0])
-    assert load_frame + len(first) - 1 == ms_to_frame(1000)
+    assert f"{frame_to_dropframe(ms_to_frame(4000))}\t942c 942c" in lines
 
 
-def test_scc_splits_more_than_four_rows_into_captions() -> None:
+def test_scc_splits_more_than_four_rows_into_captions(tmp_path: Path) -> None:
     words = " ".join(f"word{i}" for i in range(60))
     text = formats.write(Captions(cues=[Cue(0, 20000, [words])]), "scc").decode()
-    assert text.count("942f 942f") >= 3
+    decoded, _ = decode_scc(text)
+    assert len(decoded) >= 3 and all(len(t.split("\n")) <= 4 for _, _, t in decoded)
+    assert " ".join(t.replace("\n", " ") for _, _, t in decoded) == words
+    assert decoded[-1][1] == ms_to_frame(20000)
+    assert all(a[1] == b[0] for a, b in zip(decoded, decoded[1:], strict=False))  # one after the other
 
 
 @pytest.mark.parametrize(
