@@ -7,6 +7,7 @@ import base64
 from collections.abc import Iterator
 
 import pytest
+import redis
 import requests
 
 from gateway import create_app, tasks
@@ -22,11 +23,14 @@ SRT = b"1\n00:00:01,000 --> 00:00:02,500\nTom & Jerry\n\n2\n00:00:03,000 --> 00:
 def s3_services(redis_server, monkeypatch) -> Iterator[tuple[Services, str]]:
     monkeypatch.setenv("GATEWAY_API_KEYS", API_KEY)
     monkeypatch.setenv("GATEWAY_SECRET_KEY", SECRET)
+    # a Redis database of its own: the session's workers (local storage) must not take these tasks
+    url = redis_server.url.rsplit("/", 1)[0] + "/1"
+    redis.Redis.from_url(url).flushdb()
     with s3_server() as endpoint:
         create_bucket(endpoint, "newsroom")
         config = load_config(
             {
-                "redis": {"url": redis_server.url},
+                "redis": {"url": url},
                 "storage": {"backend": "s3", "s3": {"bucket": "newsroom", "prefix": "cg", "endpoint_url": endpoint}},
             }
         )
