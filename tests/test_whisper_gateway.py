@@ -13,7 +13,7 @@ from rq import Worker
 import formats
 from gateway.media import media_root
 from tests.support.services import wait_for
-from tests.support.speech import LONG_SCRIPT, NEWS_SCRIPT, garbage_mp4, repeated_wav, speech_mp4
+from tests.support.speech import LONG_SCRIPT, NEWS_SCRIPT, garbage_mp4, repeated_wav, silent_wav, speech_mp4
 from tests.test_whisper import word_error_rate
 
 pytestmark = pytest.mark.slow
@@ -157,3 +157,13 @@ def test_a_killed_asr_worker_does_not_leave_its_job_stuck(api, clips, workers):
     done = api.wait_job(job["id"], timeout=240)
     assert done["status"] == "done", done
     assert word_error_rate(LONG_SCRIPT, api.get(f"/jobs/{job['id']}/download/txt").text) <= 0.15
+
+
+def test_silence_is_done_with_no_cues_and_an_empty_transcript(api, tmp_path):
+    done = api.wait_job(post_media(api, silent_wav(tmp_path, 3.0))["id"], timeout=60)
+    assert done["status"] == "done", done
+    assert done["quality"]["cues"] == 0
+    vtt = api.get(f"/jobs/{done['id']}/download/vtt")
+    assert vtt.status_code == 200 and formats.validate_webvtt(vtt.content) == []
+    transcript = api.get(f"/jobs/{done['id']}/transcript/vtt")
+    assert transcript.status_code == 200 and transcript.text == ""
