@@ -135,6 +135,17 @@ def parse_blocks(
     skipping = False  # inside a NOTE/STYLE/REGION block
     separated = _has_blank_lines(lines, first)
     expected: str | None = None  # the next cue number if cues are numbered
+
+    def close_block(stray_text: str) -> None:
+        """End the lines since the last timing line: a cue's text, or text with no cue to hold it."""
+        if in_cue:
+            text, speaker = text_filter([b for b in buf if b])
+            cues.append(Cue(start, end, text, speaker))
+            return
+        for offset, extra in enumerate(buf):
+            if extra:
+                raise CaptionFormatError(stray_text, line=buf_start + offset + 1, fmt=fmt)
+
     for idx in range(first, len(lines)):
         line = lines[idx].strip()
         if not line:
@@ -165,24 +176,13 @@ def parse_blocks(
                 buf.pop()  # the next cue's number
             elif vtt_ids and last and block_start:
                 buf.pop()  # the next cue's identifier
-        if in_cue:
-            text, speaker = text_filter([b for b in buf if b])
-            cues.append(Cue(start, end, text, speaker))
-        else:
-            for offset, extra in enumerate(buf):
-                if extra:
-                    raise CaptionFormatError("text before the first cue timing", line=buf_start + offset + 1, fmt=fmt)
+        close_block("text before the first cue timing")
         start, end, _settings = parsed
         cue_lines.append(idx + 1)
         in_cue = True
         buf = []
         buf_start = idx + 1
-    if in_cue:
-        text, speaker = text_filter([b for b in buf if b])
-        cues.append(Cue(start, end, text, speaker))
-    else:
-        for offset, extra in enumerate(buf):
-            if extra:
-                raise CaptionFormatError("text but no cue timing found", line=buf_start + offset + 1, fmt=fmt)
+    close_block("text but no cue timing found")
+    if not in_cue:
         raise CaptionFormatError("no cues found", line=None, fmt=fmt)
     return Captions(cues=normalize(cues, fmt=fmt, lines=cue_lines), language=language)
