@@ -141,7 +141,7 @@ def job_view(services: Services, job: Job) -> JobView:
             max_bytes=media["max_bytes"],
             allow=services.allow_networks,
             timeout=(media["connect_timeout_s"], media["read_timeout_s"]),
-            download_timeout=media.get("download_timeout_s"),
+            download_timeout=media["download_timeout_s"],
             is_cancelled=is_cancelled,
             retry_slow_source=not job.transient_failures,
         ).open,
