@@ -143,11 +143,15 @@ def _type_problems(defaults: Mapping[str, Any], config: Mapping[str, Any]) -> li
         for key in path:
             value = value.get(key) if isinstance(value, Mapping) else None
         expected = type(default)
+        # timeouts may have a fraction of a second even where the default is whole
+        if expected is int and path[-1].endswith("timeout_s") and path[-1] != "job_timeout_s":
+            expected = float
         ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
-        if expected is int and isinstance(value, bool):
+        if expected in (int, float) and isinstance(value, bool):
             ok = False
         if not ok:
-            problems.append(f"{'.'.join(path)} ({_env_name(path)}) must be {expected.__name__}, got {value!r}")
+            name = "number" if expected is float else expected.__name__
+            problems.append(f"{'.'.join(path)} ({_env_name(path)}) must be {name}, got {value!r}")
     return problems
 
 

@@ -326,12 +326,10 @@ class _Store:
 
 def _services_for(job: Job, **media_settings) -> SimpleNamespace:
     """What ``job_view`` reads of the services, for ``job`` and these ``media`` settings."""
-    config = {
-        "media": {"max_bytes": LIMIT, "connect_timeout_s": 5, "read_timeout_s": 60, "allow_networks": LOOPBACK}
-        | media_settings,
-        "secret_key": "s" * 16,
-        "public_url": "http://127.0.0.1:8000",
-    }
+    from gateway.config import load_config
+
+    media = {"max_bytes": LIMIT, "allow_networks": LOOPBACK} | media_settings
+    config = load_config({"media": media}, environ={"GATEWAY_API_KEYS": "k", "GATEWAY_SECRET_KEY": "s" * 16})
     return SimpleNamespace(
         config=config, storage=None, http=requests.Session(), allow_networks=LOOPBACK, store=_Store(job)
     )
