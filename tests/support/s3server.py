@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from tests.support.services import free_port, wait_for
+from tests.support.services import free_port, stop_process, wait_for
 
 REGION = "us-east-1"
 DUMMY_CREDENTIALS: dict[str, str] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -59,12 +59,7 @@ def _answers(endpoint: str) -> bool:
 
 
 def stop_s3_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(10)
+    stop_process(server)
 
 
 @contextlib.contextmanager

@@ -38,6 +38,18 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Ask a child process to stop (SIGTERM); kill it if it has not within ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
 class RedisServer:
     """redis-server on its own port and data folder, with an append-only file."""
 
@@ -79,9 +91,8 @@ class RedisServer:
         self.start()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 def _pings(client: redis.Redis) -> bool:
