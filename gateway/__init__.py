@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
@@ -12,8 +13,13 @@ from gateway.auth import API_KEY_HEADER, check_api_key
 from gateway.config import load_config
 from gateway.services import Services, build_services
 
+log = logging.getLogger(__name__)
+
 UPLOAD_ENDPOINTS = ("captions.Captions",)  # multipart media: max_upload_bytes; every other body: max_body_bytes
-PUBLIC_ENDPOINTS = ("system.Health", "captions.JobMedia", "callbacks.", "api-docs.", "docs-assets.", "static")
+# routes that authenticate by a token of their own (or need none) rather than the API key
+PUBLIC_ENDPOINTS = (
+    "system.Health", "captions.JobMedia", "captions.JobOutput", "callbacks.", "api-docs.", "docs-assets.", "static",
+)  # fmt: skip
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
@@ -44,9 +50,23 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
 
     for module in (captions, callbacks, system):
         extensions.api.register_blueprint(module.blp)
+    _register_provider_routes(app.extensions["caption_gateway"])
     app.register_blueprint(_docs_assets())
     app.before_request(_limit_and_authenticate)
     return app
+
+
+def _register_provider_routes(svc: Services) -> None:
+    """Mount the routes each provider contributes (``Provider.api_blueprint``) under
+    ``/providers/<id>``. They need the API key like every other route and are in the OpenAPI
+    document. A provider whose routes cannot be built is logged and left without them."""
+    for provider_id in sorted(svc.registry.enabled()):
+        try:
+            blueprint = svc.provider(provider_id).api_blueprint()
+            if blueprint is not None:
+                extensions.api.register_blueprint(blueprint, url_prefix=f"/providers/{provider_id}")
+        except Exception:  # a plugin's routes must never stop the gateway
+            log.exception("provider %s: its API routes could not be added", provider_id)
 
 
 def _docs_assets() -> Blueprint:

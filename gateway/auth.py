@@ -27,25 +27,43 @@ def key_scope(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
+def _token(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _token_ok(expected: str, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(expected, presented)
+
+
 def callback_token(secret: str, provider_id: str, job_id: str) -> str:
     """The token in a job's callback URL: HMAC of provider and job id with the server secret.
 
     It has no expiry on purpose: human captioning may call back after ten days or more.
     """
-    return hmac.new(secret.encode(), f"callback:{provider_id}:{job_id}".encode(), hashlib.sha256).hexdigest()
+    return _token(secret, f"callback:{provider_id}:{job_id}")
 
 
 def check_callback_token(secret: str, provider_id: str, job_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(callback_token(secret, provider_id, job_id), token)
+    return _token_ok(callback_token(secret, provider_id, job_id), token)
 
 
 def media_token(secret: str, job_id: str) -> str:
     """The token in the URL a remote provider fetches a CMS-uploaded file from."""
-    return hmac.new(secret.encode(), f"media:{job_id}".encode(), hashlib.sha256).hexdigest()
+    return _token(secret, f"media:{job_id}")
 
 
 def check_media_token(secret: str, job_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(media_token(secret, job_id), token)
+    return _token_ok(media_token(secret, job_id), token)
+
+
+def output_token(secret: str, job_id: str, fmt: str) -> str:
+    """The token in the URL a remote provider fetches one output of a finished job from
+    (captions sent for human review)."""
+    return _token(secret, f"output:{job_id}:{fmt}")
+
+
+def check_output_token(secret: str, job_id: str, fmt: str, token: str | None) -> bool:
+    return _token_ok(output_token(secret, job_id, fmt), token)
 
 
 def sign_webhook(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:

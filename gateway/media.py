@@ -17,10 +17,11 @@ behind, and :func:`remove_stale_media` (run when a worker starts) deletes the fo
 processes that no longer exist. The folder must not be shared between pid namespaces (containers
 with one ``/tmp``): give each its own ``TMPDIR``.
 
-Errors are :class:`MediaError`; ``transient`` says whether trying again later may help (5xx,
-408/429, timeouts, broken connections, storage outages, a source too slow to finish in time the
-first time) or not (4xx, too large, refused URL, a source too slow again). A download stopped
-because the job was cancelled raises :class:`MediaCancelled` (a permanent ``MediaError``,
+Errors are the media errors of :mod:`providers.errors`, so a provider and the gateway treat them
+like any other provider error: ``MediaUnavailable`` (transient) when trying again later may help
+(5xx, 408/429, timeouts, broken connections, storage outages, a source too slow to finish in time
+the first time), ``MediaRefused`` when not (4xx, too large, refused URL, a source too slow again).
+A download stopped because the job was cancelled raises :class:`MediaCancelled` (a refusal,
 harmless for a job that is already over).
 """
 
@@ -45,7 +46,10 @@ import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 from gateway.netguard import UnsafeURL, safe_session_get
+from providers.errors import MediaCancelled, MediaError, media_error
 from storage import ObjectNotFound, Storage, StorageError
+
+__all__ = ["JobMedia", "MediaCancelled", "MediaError", "download_media", "remove_stale_media"]
 
 log = logging.getLogger(__name__)
 
@@ -61,21 +65,6 @@ _SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 _TRANSIENT_STATUS = frozenset({408, 425, 429})
 _PROCESS_DIR = re.compile(r"^(\d+)-([0-9a-z]+)$")
 _PROCESS_DIR_LOCK = threading.Lock()
-
-
-class MediaError(ValueError):
-    """The media could not be obtained; the message is safe to show."""
-
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
-class MediaCancelled(MediaError):
-    """The job was cancelled while its media was being fetched; nothing is left on disk."""
-
-    def __init__(self, message: str = "media download stopped: the job was cancelled") -> None:
-        super().__init__(message, transient=False)
 
 
 class _Limits:
@@ -103,7 +92,7 @@ class _Limits:
                 raise MediaCancelled(f"{self.what} stopped: the job was cancelled")
         if self.deadline is not None and now > self.deadline:
             again = "" if self.slow_is_transient else ", as on an earlier attempt"
-            raise MediaError(
+            raise media_error(
                 f"{self.what} did not finish within {self.timeout_s:g} s: the source sends too slowly{again}",
                 transient=self.slow_is_transient,
             )
@@ -136,7 +125,7 @@ def download_media(
     try:
         response = safe_session_get(session, url, allow=allow, timeout=timeout)
     except UnsafeURL as exc:
-        raise MediaError(f"media URL refused: {exc}") from exc
+        raise media_error(f"media URL refused: {exc}") from exc
     except requests.RequestException as exc:
         raise _request_error(exc) from exc
     with response:
@@ -166,29 +155,29 @@ def _body(response: requests.Response) -> Iterator[bytes]:
     except requests.RequestException as exc:
         raise _request_error(exc) from exc
     except ReadTimeoutError as exc:
-        raise MediaError("media download timed out", transient=True) from exc
+        raise media_error("media download timed out", transient=True) from exc
     except (ProtocolError, SSLError, OSError) as exc:
-        raise MediaError("media download failed: the connection was refused or broken", transient=True) from exc
+        raise media_error("media download failed: the connection was refused or broken", transient=True) from exc
     except DecodeError as exc:
-        raise MediaError(f"media download failed: the content could not be decoded ({exc})") from exc
+        raise media_error(f"media download failed: the content could not be decoded ({exc})") from exc
 
 
 def _request_error(exc: requests.RequestException) -> MediaError:
     if isinstance(exc, requests.Timeout):
-        return MediaError("media download timed out", transient=True)
+        return media_error("media download timed out", transient=True)
     if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
-        return MediaError("media download failed: the connection was refused or broken", transient=True)
-    return MediaError(f"media download failed: {type(exc).__name__}")
+        return media_error("media download failed: the connection was refused or broken", transient=True)
+    return media_error(f"media download failed: {type(exc).__name__}")
 
 
 def _check_response(response: requests.Response, max_bytes: int) -> None:
     status = response.status_code
     if not 200 <= status < 300:
         transient = status >= 500 or status in _TRANSIENT_STATUS
-        raise MediaError(f"media URL answered HTTP {status}", transient=transient)
+        raise media_error(f"media URL answered HTTP {status}", transient=transient)
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > max_bytes:
-        raise MediaError(f"media is too large ({int(length)} bytes; the limit is {max_bytes})")
+        raise media_error(f"media is too large ({int(length)} bytes; the limit is {max_bytes})")
 
 
 def _write_capped(
@@ -202,7 +191,7 @@ def _write_capped(
             for chunk in chunks:
                 total += len(chunk)
                 if total > max_bytes:
-                    raise MediaError(f"media is too large (more than the limit of {max_bytes} bytes)")
+                    raise media_error(f"media is too large (more than the limit of {max_bytes} bytes)")
                 fh.write(chunk)
                 if limits is not None:
                     limits.check()
@@ -238,14 +227,14 @@ def copy_from_storage(
     try:
         chunks = storage.open(key)
     except ObjectNotFound as exc:
-        raise MediaError(f"uploaded media {key!r} was not found") from exc
+        raise media_error(f"uploaded media {key!r} was not found") from exc
     except StorageError as exc:
-        raise MediaError(f"uploaded media {key!r} could not be read: {exc}", transient=True) from exc
+        raise media_error(f"uploaded media {key!r} could not be read: {exc}", transient=True) from exc
     dest_dir.mkdir(parents=True, exist_ok=True)
     try:
         return _write_capped(chunks, dest_dir, media_suffix(key), max_bytes, limits)
     except StorageError as exc:
-        raise MediaError(f"uploaded media {key!r} could not be read: {exc}", transient=True) from exc
+        raise media_error(f"uploaded media {key!r} could not be read: {exc}", transient=True) from exc
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:

@@ -9,9 +9,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-QUEUED, PROCESSING, DONE, ERROR, CANCELLED = "queued", "processing", "done", "error", "cancelled"
-STATUSES = (QUEUED, PROCESSING, DONE, ERROR, CANCELLED)
-TERMINAL = frozenset({DONE, ERROR, CANCELLED})
+from providers.base import CANCELLED, DONE, ERROR, PROCESSING, QUEUED
+from providers.base import FINISHED as TERMINAL
+from providers.base import STATES as STATUSES
+
+__all__ = ["CANCELLED", "DONE", "ERROR", "PROCESSING", "QUEUED", "STATUSES", "TERMINAL", "Job", "Output", "now"]
 
 
 def new_job_id() -> str:

@@ -127,6 +127,10 @@ class ProviderSchema(ma.Schema):
     queue = fields.String()
     input_kind = fields.String()
     params_schema = fields.Dict()
+    configured = fields.Boolean(metadata={"description": "every setting the provider needs is set"})
+    missing_settings = fields.List(
+        fields.String(), metadata={"description": "settings still to set (GATEWAY_PROVIDERS_<ID>_<NAME>)"}
+    )
 
 
 class HealthSchema(ma.Schema):

@@ -17,8 +17,6 @@ from providers.base import Provider
 from providers.registry import Registry, load_registry
 from storage import Storage, make_storage
 
-QUEUE_NAMES = ("default", "asr")
-
 
 @dataclass
 class Services:

@@ -1,10 +1,12 @@
 """Worker tasks. Each takes a job id and reads the job from the store, so any worker runs it.
 
     dispatch(job_id)        the provider submits; synchronous providers finish here
-    refresh(job_id, poll)   ask the provider where the job is; ``poll`` numbers the polling
-                            chain (callbacks pass ``None`` and never schedule)
+    refresh(job_id, poll,   ask the provider where the job is; ``poll`` numbers the polling
+            reported)       chain (callbacks pass ``None`` and never schedule); ``reported``
+                            is a status a callback or an event carried, applied without asking
     finalize(job_id)        fetch, render, store, mark done: once per job, whoever calls it
     cancel_remote(job_id)   tell the provider a job was cancelled
+    pull_events(provider)   read a provider's event queue, every ``events_interval`` seconds
     deliver_webhook(job_id) POST the finished job to its callback_url, signed, with retries
     discard_media(job_id)   delete the media uploaded with a finished job (``storage.keep_uploads``)
 
@@ -16,6 +18,7 @@ again by RQ (``workers.task_retries``) and, when out of retries, fails the job v
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -27,12 +30,12 @@ from rq.job import Job as RQJob
 
 import formats
 from gateway import netguard
-from gateway.auth import callback_token, media_token, sign_webhook
-from gateway.media import JobMedia, MediaError
+from gateway.auth import sign_webhook
 from gateway.models import CANCELLED, DONE, ERROR, PROCESSING, Job, Output, now
 from gateway.schemas import job_payload
 from gateway.services import Services, get_services
-from providers.base import CaptionResult, JobView, ProviderStatus
+from gateway.views import follow_view, submit_view
+from providers.base import FINISHED, CaptionResult, ProviderStatus
 from providers.errors import ProviderError, TransientProviderError
 from storage import content_type_for
 
@@ -41,7 +44,6 @@ T = TypeVar("T")
 
 MAX_TRANSIENT_DELAY_S = 600
 MAX_WEBHOOK_DELAY_S = 3600
-MEDIA_URL_EXPIRY_S = 24 * 3600  # providers fetch media when they start, not when they finish
 
 
 # -- enqueueing ------------------------------------------------------------------------------
@@ -74,80 +76,13 @@ def on_task_failure(rq_job: RQJob, connection, exc_type, exc_value, _tb) -> None
     if rq_job.retries_left:
         return
     job_id = rq_job.args[0] if rq_job.args else None
-    if not job_id:
+    if not job_id or rq_job.func_name.endswith("pull_events"):  # a provider's chain, not a job
         return
     reason = f"{exc_type.__name__}: {exc_value}" if exc_type else "worker stopped"
     log.error("task %s for job %s failed for good: %s", rq_job.func_name, job_id, reason)
     if rq_job.func_name.endswith("deliver_webhook"):
         return
     fail(get_services(), job_id, f"internal error while running {rq_job.func_name.rsplit('.', 1)[-1]}: {reason}")
-
-
-# -- the view a provider gets ----------------------------------------------------------------
-
-
-def callback_url(services: Services, job: Job) -> str:
-    token = callback_token(services.config["secret_key"], job.provider, job.id)
-    return f"{services.config['public_url'].rstrip('/')}/callbacks/{job.provider}/{job.id}?token={token}"
-
-
-def media_url(services: Services, job: Job) -> str | None:
-    """Where a remote provider fetches the media: the CMS's URL, or one for the uploaded file.
-
-    An uploaded file is offered as a presigned storage URL where the backend has them (S3),
-    else through the gateway's own ``/jobs/<id>/media`` route with a per-job token.
-    """
-    if job.media_url or not job.media_key:
-        return job.media_url
-    presigned = services.storage.url(job.media_key, expires=MEDIA_URL_EXPIRY_S)
-    if presigned:
-        return presigned
-    token = media_token(services.config["secret_key"], job.id)
-    return f"{services.config['public_url'].rstrip('/')}/jobs/{job.id}/media?token={token}"
-
-
-def job_view(services: Services, job: Job) -> JobView:
-    media = services.config["media"]
-    last = {"progress": job.progress}
-
-    def report_progress(pct: int) -> None:
-        pct = max(0, min(100, int(pct)))
-        if pct != last["progress"]:
-            last["progress"] = pct
-
-            def change(j: Job) -> bool:
-                j.progress = pct
-                return not j.terminal
-
-            services.store.update(job.id, change)
-
-    def is_cancelled() -> bool:
-        current = services.store.get(job.id)
-        return current is None or current.status == CANCELLED
-
-    return JobView(
-        id=job.id,
-        media_url=media_url(services, job),
-        language=job.language,
-        provider_params=dict(job.provider_params),
-        output_types=list(job.output_types),
-        callback_url=callback_url(services, job),
-        style=dict(job.style),
-        open_media=JobMedia(
-            media_url=job.media_url,
-            storage=services.storage,
-            storage_key=job.media_key,
-            session=services.http,
-            max_bytes=media["max_bytes"],
-            allow=services.allow_networks,
-            timeout=(media["connect_timeout_s"], media["read_timeout_s"]),
-            download_timeout=media["download_timeout_s"],
-            is_cancelled=is_cancelled,
-            retry_slow_source=not job.transient_failures,
-        ).open,
-        report_progress=report_progress,
-        is_cancelled=is_cancelled,
-    )
 
 
 # -- outcomes --------------------------------------------------------------------------------
@@ -227,18 +162,13 @@ def call_provider(
 ) -> T | None:
     """Make one provider call; ``None`` when it failed and the failure has been dealt with.
 
-    The one place the error tree is applied: transient errors (and media downloads that may
-    work later) go to ``on_transient``, anything else fails the job with its message.
+    The one place the error tree is applied: a transient error (media that may download later
+    included) goes to ``on_transient``, any other provider error fails the job with its message.
     """
     try:
         return call()
     except TransientProviderError as exc:
         on_transient(exc)
-    except MediaError as exc:
-        if exc.transient:
-            on_transient(TransientProviderError(f"media: {exc}"))
-        else:
-            fail(services, job_id, f"media: {exc}")
     except ProviderError as exc:
         fail(services, job_id, str(exc))
     return None
@@ -261,7 +191,7 @@ def dispatch(job_id: str) -> None:
     if job is None:
         return
     submission = call_provider(
-        services, job_id, lambda: provider.submit(job_view(services, job)),
+        services, job_id, lambda: provider.submit(submit_view(services, job)),
         on_transient=lambda exc: transient(services, job_id, exc, dispatch),
     )  # fmt: skip
     if submission is None:
@@ -281,19 +211,23 @@ def dispatch(job_id: str) -> None:
     if job is None:
         return
     if job.status == CANCELLED:  # cancelled while the order was being placed: withdraw it
-        if submission.status.state not in (DONE, ERROR, CANCELLED):
+        if submission.status.state not in FINISHED:
             enqueue(services, cancel_remote, job_id)
         return
     if submission.result is not None:
         complete(services, job, submission.result)
-    elif submission.status.state in (ERROR, CANCELLED, DONE):
+    elif submission.status.state in FINISHED:
         apply_status(services, job, submission.status)
     else:
         enqueue(services, refresh, job_id, 1, delay=provider.poll_initial)
 
 
-def refresh(job_id: str, poll: int | None = None) -> None:
-    """Ask the provider about a job. Scheduled polls carry their number; a stale one stops."""
+def refresh(job_id: str, poll: int | None = None, reported: dict[str, Any] | None = None) -> None:
+    """Ask the provider about a job, or apply what it ``reported`` (a callback or an event).
+
+    Scheduled polls carry their number; a stale one stops. Callbacks and events pass ``None``
+    and never schedule.
+    """
     services = get_services()
     job = services.store.get(job_id)
     if job is None or job.terminal or job.submitted_at is None:
@@ -301,30 +235,36 @@ def refresh(job_id: str, poll: int | None = None) -> None:
     if poll is not None and poll != job.poll_attempt:
         return
     provider = services.provider(job.provider)
+    if reported is not None:
+        apply_status(services, job, ProviderStatus(**reported))
+        return
 
     def on_transient(exc: TransientProviderError) -> None:
         if poll is not None:  # a poll that failed is just a poll: the chain goes on
-            schedule_poll(services, job, provider, poll)
+            schedule_poll(services, job, provider, poll, at_least=exc.retry_after or 0)
         else:
             transient(services, job_id, exc, refresh)
 
-    status = call_provider(services, job_id, lambda: provider.check(job_view(services, job)), on_transient)
+    status = call_provider(services, job_id, lambda: provider.check(follow_view(job)), on_transient)
     if status is None:
         return
     apply_status(services, job, status)
-    if poll is not None and status.state not in (DONE, ERROR, CANCELLED):
+    if poll is not None and status.state not in FINISHED:
         schedule_poll(services, job, provider, poll)
 
 
-def schedule_poll(services: Services, job: Job, provider, poll: int) -> None:
-    """The next poll after ``poll``, with exponential backoff, until the provider's max wait."""
+def schedule_poll(services: Services, job: Job, provider, poll: int, at_least: float = 0) -> None:
+    """The next poll after ``poll``, with exponential backoff, until the provider's max wait.
+
+    ``at_least`` is the provider's own hint after a refused poll (``Retry-After``).
+    """
     waited = now() - (job.submitted_at or job.created_at)
     if waited >= provider.max_wait:
         fail(services, job.id, f"timed out: {job.provider} did not finish within {provider.max_wait:.0f} s")
         return
     # the exponent is capped so that a long chain (days of polling) never overflows a float
     delay = min(provider.poll_initial * provider.poll_factor ** min(poll, 64), provider.poll_max_interval)
-    delay = min(delay, max(provider.max_wait - waited, 1))
+    delay = min(max(delay, at_least), max(provider.max_wait - waited, 1))
 
     def claim_next(j: Job) -> bool:
         """Only the chain holding number ``poll`` may schedule the next poll."""
@@ -350,7 +290,7 @@ def finalize(job_id: str) -> None:
             return
         provider = services.provider(job.provider)
         result = call_provider(
-            services, job_id, lambda: provider.fetch(job_view(services, job)),
+            services, job_id, lambda: provider.fetch(follow_view(job)),
             on_transient=lambda exc: transient(services, job_id, exc, finalize),
         )  # fmt: skip
         if result is not None:
@@ -403,7 +343,7 @@ def cancel_remote(job_id: str) -> None:
         return
     provider = services.provider(job.provider)
     try:
-        accepted = provider.cancel(job_view(services, job))
+        accepted = provider.cancel(follow_view(job))
     except ProviderError as exc:
         accepted, message = False, str(exc)
     else:
@@ -448,3 +388,59 @@ def deliver_webhook(job_id: str, attempt: int = 1) -> None:
     if record["status"] == "retrying":
         delay = min(hooks["backoff_s"] * 2 ** (attempt - 1), MAX_WEBHOOK_DELAY_S)
         enqueue(services, deliver_webhook, job_id, attempt + 1, delay=delay)
+
+
+# -- provider event queues -------------------------------------------------------------------
+
+
+def _events_lease_key(services: Services, provider_id: str) -> str:
+    return f"{services.config['redis']['key_prefix']}:events:{provider_id}"
+
+
+def _events_lease_s(interval: float) -> int:
+    """How long a chain of event pulls may go unseen before a worker starts a new one."""
+    return int(interval * 3 + 60)
+
+
+def keep_event_pulls(services: Services) -> None:
+    """Start the event-pull chain of every provider that has one and whose chain is not alive.
+
+    Run when a worker starts and at each maintenance pass. A chain holds a lease in Redis that
+    each pull renews; ``SET NX`` makes sure two workers never start two chains.
+    """
+    for provider_id in services.registry.enabled():
+        interval = services.provider(provider_id).events_interval
+        if not interval:
+            continue
+        key = _events_lease_key(services, provider_id)
+        if services.redis.set(key, "starting", nx=True, ex=_events_lease_s(interval)):
+            enqueue(services, pull_events, provider_id)
+
+
+def pull_events(provider_id: str) -> None:
+    """Read one batch of a provider's event queue, hand each event to its job, confirm, go on.
+
+    Each event becomes a ``refresh`` task (written to Redis) before it is confirmed, so a
+    worker that dies in between leaves the event unconfirmed and the provider sends it again.
+    """
+    services = get_services()
+    provider = services.provider(provider_id)
+    interval = provider.events_interval
+    if not interval:
+        return
+    services.redis.set(_events_lease_key(services, provider_id), "pulling", ex=_events_lease_s(interval))
+    try:
+        events = provider.pull_events()
+        handles = []
+        for event in events:
+            job = services.store.get(event.job_id) if event.job_id else None
+            if job is not None and job.provider == provider_id and not job.terminal:
+                reported = dataclasses.asdict(event.status) if event.status is not None else None
+                enqueue(services, refresh, job.id, None, reported)
+            if event.handle:
+                handles.append(event.handle)
+        if handles:
+            provider.confirm_events(handles)
+    except ProviderError as exc:  # the queue is read again at the next pull
+        log.warning("%s: reading the event queue failed: %s", provider_id, exc)
+    enqueue(services, pull_events, provider_id, delay=interval)

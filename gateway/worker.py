@@ -19,18 +19,26 @@ from rq.worker import WorkerStatus
 
 from gateway import tasks
 from gateway.media import remove_stale_media
-from gateway.services import Services
+from gateway.services import Services, get_services
 
 log = logging.getLogger(__name__)
 
 
 class _FailVisibly:
-    """RQ calls no failure callback when a work horse is killed: fail the job here too."""
+    """RQ calls no failure callback when a work horse is killed: fail the job here too.
+
+    Maintenance passes also restart the event-pull chains of providers that have an event
+    queue, should one have stopped (:func:`gateway.tasks.keep_event_pulls`).
+    """
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
         _remove_stale_media()
         tasks.on_task_failure(job, self.connection, None, None, None)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        _keep_event_pulls()
 
 
 class GatewayWorker(_FailVisibly, Worker):
@@ -76,6 +84,13 @@ def _remove_stale_media() -> None:
         log.exception("could not remove the media of stopped processes")
 
 
+def _keep_event_pulls() -> None:
+    try:
+        tasks.keep_event_pulls(get_services())
+    except Exception:  # a maintenance pass must never stop a worker; the next one tries again
+        log.exception("could not start the providers' event pulls")
+
+
 def run_worker(services: Services, queues: list[str], burst: bool = False, name: str | None = None) -> bool:
     """Work on ``queues`` until stopped (or empty, with ``burst``); with the RQ scheduler on.
 
@@ -83,6 +98,8 @@ def run_worker(services: Services, queues: list[str], burst: bool = False, name:
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _remove_stale_media()
+    if "default" in queues:
+        _keep_event_pulls()
     cls = GatewaySimpleWorker if "asr" in queues else GatewayWorker
     maintenance = services.config["workers"]["maintenance_interval_s"]
     worker = cls(

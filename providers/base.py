@@ -18,8 +18,15 @@ import requests
 
 from formats.model import Captions
 
+# The job states, defined here once: providers answer in them and the gateway stores them.
+QUEUED, PROCESSING, DONE, ERROR, CANCELLED = "queued", "processing", "done", "error", "cancelled"
 State = Literal["queued", "processing", "done", "error", "cancelled"]
-STATES: tuple[str, ...] = ("queued", "processing", "done", "error", "cancelled")
+STATES: tuple[str, ...] = (QUEUED, PROCESSING, DONE, ERROR, CANCELLED)
+FINISHED: frozenset[str] = frozenset({DONE, ERROR, CANCELLED})
+
+# The worker queues: ``default`` for provider calls, callbacks and webhooks, ``asr`` for heavy
+# local work (Whisper), so that a long transcription never delays the rest.
+QUEUES: tuple[str, ...] = ("default", "asr")
 
 
 class EmptyParams(marshmallow.Schema):
@@ -36,6 +43,12 @@ class JobView:
     ``open_media`` is a context manager factory yielding a local file path of the job's media
     (downloaded with the gateway's size and address checks, or the file the CMS uploaded).
     ``report_progress`` takes 0-100; ``is_cancelled`` lets long local work stop early.
+    ``output_url(job_id, fmt)`` is a URL the provider's service can fetch output ``fmt`` of another
+    finished job of this gateway from (captions sent for review); it raises
+    ``PermanentProviderError`` when there is no such output.
+
+    The gateway fills ``callback_url``, ``open_media`` and ``output_url`` (and offers an uploaded
+    file as ``media_url``) only for ``submit``: following a job needs the ids and references alone.
     """
 
     id: str
@@ -46,6 +59,7 @@ class JobView:
     callback_url: str | None = None
     style: dict[str, Any] = field(default_factory=dict)
     open_media: Callable[[], contextlib.AbstractContextManager[Path]] | None = None
+    output_url: Callable[[str, str], str] | None = None
     report_progress: Callable[[int], None] = lambda _pct: None
     is_cancelled: Callable[[], bool] = lambda: False
 
@@ -89,6 +103,20 @@ class CaptionResult:
 
 
 @dataclass
+class ProviderEvent:
+    """One event from a provider's event queue (:meth:`Provider.pull_events`).
+
+    ``job_id`` is the gateway job it is about (``None`` for an event of no job of ours, which the
+    gateway confirms and drops); ``status`` is what it says (``None``: "ask ``check``");
+    ``handle`` is what :meth:`Provider.confirm_events` needs to remove it from the queue.
+    """
+
+    job_id: str | None
+    status: ProviderStatus | None = None
+    handle: str | None = None
+
+
+@dataclass
 class CallbackRequest:
     """An incoming provider callback, reduced to what verification and parsing need."""
 
@@ -117,6 +145,10 @@ class Provider:
     - ``synchronous``: ``submit`` does the whole work and returns the result (local providers);
       otherwise ``check`` and ``fetch`` must be implemented.
     - ``requires``: import names of optional dependencies, with ``install_hint`` if missing.
+    - ``required_settings``: settings without which the provider cannot work (an API key...);
+      ``GET /providers`` shows which are missing.
+    - ``events_interval``: seconds between two :meth:`pull_events` runs, for a provider that
+      reports through an event queue the gateway must read (``None``: it has none).
     """
 
     id: ClassVar[str] = ""
@@ -133,10 +165,16 @@ class Provider:
     synchronous: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
     install_hint: ClassVar[str] = ""
+    events_interval: ClassVar[float | None] = None
+    required_settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Mapping[str, Any] | None = None, session: requests.Session | None = None) -> None:
         self.settings: Mapping[str, Any] = settings or {}
         self.session = session or requests.Session()
+
+    def missing_settings(self) -> list[str]:
+        """The ``required_settings`` this instance was not given (empty when configured)."""
+        return [name for name in self.required_settings if self.settings.get(name) in (None, "")]
 
     def load_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """``provider_params`` loaded by ``params_schema`` (one instance, reused), then
@@ -172,8 +210,30 @@ class Provider:
     def parse_callback(self, job: JobView, request: CallbackRequest) -> ProviderStatus | None:
         """Verify and read a callback. Raise ``CallbackRejected`` for a forged one.
 
-        Returning ``None`` means "something changed, ask ``check``". The default trusts the
-        gateway's per-job token and asks ``check``.
+        Returning ``None`` means "something changed, ask ``check``". A status is applied as it
+        is, without a second round trip to the provider (``done`` goes straight to ``fetch``).
+        The default trusts the gateway's per-job token and asks ``check``.
+        """
+        return None
+
+    def pull_events(self) -> list[ProviderEvent]:
+        """Read the provider's event queue (when ``events_interval`` is set).
+
+        Called by a periodic worker task; each event is applied to its job, then its handle is
+        given to :meth:`confirm_events`. An event not confirmed must come again later, so
+        nothing is lost when a worker dies between the two.
+        """
+        return []
+
+    def confirm_events(self, handles: list[str]) -> None:
+        """Remove applied events from the provider's queue."""
+
+    def api_blueprint(self) -> Any:
+        """Routes this provider adds to the API: a ``flask_smorest.Blueprint`` or ``None``.
+
+        The gateway mounts it under ``/providers/<id>``, requires the API key on every route,
+        and documents the routes in its OpenAPI document. Called once per app, on an instance
+        made with the provider's settings.
         """
         return None
 

@@ -17,11 +17,10 @@ from typing import Any
 import marshmallow
 import requests
 
-from providers.base import Provider
+from providers.base import QUEUES, Provider
 
 ENTRY_POINT_GROUP = "caption_gateway.providers"
 HOST_DISTRIBUTION = "caption-gateway"
-QUEUES = ("default", "asr")
 
 log = logging.getLogger(__name__)
 

@@ -311,7 +311,7 @@ def test_copying_an_upload_of_a_cancelled_job_stops(tmp_path: Path) -> None:
 
 
 class _Store:
-    """Just enough of the job store for ``job_view``."""
+    """Just enough of the job store for ``submit_view``."""
 
     def __init__(self, job: Job) -> None:
         self.jobs = {job.id: job}
@@ -325,7 +325,7 @@ class _Store:
 
 
 def _services_for(job: Job, **media_settings) -> SimpleNamespace:
-    """What ``job_view`` reads of the services, for ``job`` and these ``media`` settings."""
+    """What ``submit_view`` reads of the services, for ``job`` and these ``media`` settings."""
     from gateway.config import load_config
 
     media = {"max_bytes": LIMIT, "allow_networks": LOOPBACK} | media_settings
@@ -336,10 +336,10 @@ def _services_for(job: Job, **media_settings) -> SimpleNamespace:
 
 
 def _job_view(media_url: str, *, transient_failures: int = 0, **media_settings):
-    from gateway.tasks import job_view
+    from gateway.views import submit_view
 
     job = Job(parent_id="p", provider="whisper", media_url=media_url, transient_failures=transient_failures)
-    return job, job_view(_services_for(job, **media_settings), job)
+    return job, submit_view(_services_for(job, **media_settings), job)
 
 
 def test_job_media_uses_the_configured_timeouts(server: str) -> None:

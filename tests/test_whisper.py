@@ -29,7 +29,7 @@ import formats  # noqa: E402
 from gateway.media import JobMedia, MediaError  # noqa: E402
 from providers import whisper  # noqa: E402
 from providers.base import JobView, Submission  # noqa: E402
-from providers.errors import PermanentProviderError  # noqa: E402
+from providers.errors import MediaRefused, PermanentProviderError  # noqa: E402
 from providers.whisper import WhisperParams, WhisperProvider, resolve_compute_type  # noqa: E402
 from tests.support import speech  # noqa: E402
 from tests.support.services import LiveServer  # noqa: E402
@@ -249,7 +249,7 @@ def test_cancel_while_the_media_downloads_stops_the_job(provider: WhisperProvide
 def test_media_that_cannot_be_fetched_still_fails_a_running_job(provider: WhisperProvider) -> None:
     @contextlib.contextmanager
     def unreachable() -> Iterator[Path]:
-        raise MediaError("media URL answered HTTP 404")
+        raise MediaRefused("media URL answered HTTP 404")
         yield Path()
 
     job = JobView(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
@@ -9,6 +11,7 @@ from flask_smorest import abort
 from gateway import tasks
 from gateway.api import Blueprint, services
 from gateway.auth import check_callback_token
+from gateway.views import follow_view
 from providers.base import CallbackRequest
 from providers.errors import CallbackRejected, ProviderError
 
@@ -18,7 +21,7 @@ blp = Blueprint("callbacks", __name__, description="Provider callbacks")
 @blp.route("/callbacks/<provider_id>/<job_id>")
 class ProviderCallback(MethodView):
     @blp.doc(security=[])
-    @blp.response(202, description="accepted: the job is refreshed at once")
+    @blp.response(202, description="accepted: the job is refreshed with the status the callback carried, or by asking")
     @blp.alt_response(403, description="bad token or signature")
     @blp.alt_response(404, description="no such job for this provider")
     def post(self, provider_id: str, job_id: str):
@@ -39,11 +42,13 @@ class ProviderCallback(MethodView):
             args=request.args.to_dict(),
         )
         try:
-            provider.parse_callback(tasks.job_view(svc, job), incoming)
+            status = provider.parse_callback(follow_view(job), incoming)
         except CallbackRejected as exc:
             abort(403, message=f"callback rejected: {exc}")
         except ProviderError as exc:
             abort(400, message=f"callback not understood: {exc}")
         if not job.terminal:
-            tasks.enqueue(svc, tasks.refresh, job_id, None, queue="default")
+            # a status the callback carried is applied as it is; without one, the provider is asked
+            reported = dataclasses.asdict(status) if status is not None else None
+            tasks.enqueue(svc, tasks.refresh, job_id, None, reported, queue="default")
         return {"accepted": True, "job_id": job_id}, 202

@@ -17,7 +17,7 @@ from werkzeug.utils import secure_filename
 import formats
 from gateway import netguard, tasks
 from gateway.api import Blueprint, services
-from gateway.auth import API_KEY_HEADER, check_media_token, key_scope
+from gateway.auth import API_KEY_HEADER, check_media_token, check_output_token, key_scope
 from gateway.models import CANCELLED, Job
 from gateway.schemas import CaptionRequestSchema, JobSchema
 from gateway.services import Services
@@ -306,6 +306,20 @@ class JobMedia(MethodView):
         if not job.media_key:
             abort(404, message=f"job {job_id} has no uploaded media")
         return stream_object(svc, job.media_key)
+
+
+@blp.route("/jobs/<job_id>/output/<fmt>")
+class JobOutput(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, description="the caption file")
+    @blp.alt_response(403, description="bad token")
+    def get(self, job_id: str, fmt: str):
+        """One output of a finished job, for a provider reviewing it (per-output `token`, no API key)."""
+        svc = services()
+        if not check_output_token(svc.config["secret_key"], job_id, fmt, request.args.get("token")):
+            abort(403, message="invalid output token")
+        _job, key = stored_output(job_id, fmt)
+        return stream_object(svc, key)
 
 
 @blp.route("/jobs/<job_id>/transcript/<fmt>")

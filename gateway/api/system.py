@@ -8,7 +8,7 @@ from rq import Worker
 
 from gateway.api import Blueprint, services
 from gateway.schemas import HealthSchema, ProviderSchema
-from gateway.services import QUEUE_NAMES
+from providers.base import QUEUES
 
 blp = Blueprint("system", __name__, description="Installed providers and service health")
 
@@ -25,6 +25,8 @@ class Providers(MethodView):
             info = entry.describe()
             if entry.cls is not None:
                 info["params_schema"] = _converter.schema2jsonschema(entry.cls.params_schema)
+                missing = services().provider(entry.id).missing_settings()
+                info["configured"], info["missing_settings"] = not missing, missing
             out.append(info)
         return out
 
@@ -41,7 +43,7 @@ class Health(MethodView):
         try:
             svc.redis.ping()
             checks["redis"] = {"ok": True}
-            checks["queues"] = {name: svc.queue(name).count for name in QUEUE_NAMES}
+            checks["queues"] = {name: svc.queue(name).count for name in QUEUES}
             checks["workers"] = len(Worker.all(connection=svc.redis))
         except Exception as exc:  # any failure of the dependency is the answer
             checks["redis"] = {"ok": False, "error": str(exc)}
