@@ -35,7 +35,7 @@ from gateway.models import CANCELLED, DONE, ERROR, PROCESSING, Job, Output, now
 from gateway.schemas import job_payload
 from gateway.services import Services, get_services
 from gateway.views import follow_view, submit_view
-from providers.base import FINISHED, CaptionResult, ProviderStatus
+from providers.base import FINISHED, CaptionResult, ProviderEvent, ProviderStatus
 from providers.errors import ProviderError, TransientProviderError
 from storage import content_type_for
 
@@ -417,6 +417,23 @@ def keep_event_pulls(services: Services) -> None:
             enqueue(services, pull_events, provider_id)
 
 
+def hand_over_events(services: Services, provider_id: str, events: list[ProviderEvent]) -> list[str]:
+    """Queue a ``refresh`` for each event about a running job of ``provider_id``; the handles of all.
+
+    Events about no job of ours, another provider's job or a finished job are dropped (and
+    still confirmed, so the provider stops sending them).
+    """
+    handles = []
+    for event in events:
+        job = services.store.get(event.job_id) if event.job_id else None
+        if job is not None and job.provider == provider_id and not job.terminal:
+            reported = dataclasses.asdict(event.status) if event.status is not None else None
+            enqueue(services, refresh, job.id, None, reported)
+        if event.handle:
+            handles.append(event.handle)
+    return handles
+
+
 def pull_events(provider_id: str) -> None:
     """Read one batch of a provider's event queue, hand each event to its job, confirm, go on.
 
@@ -430,15 +447,7 @@ def pull_events(provider_id: str) -> None:
         return
     services.redis.set(_events_lease_key(services, provider_id), "pulling", ex=_events_lease_s(interval))
     try:
-        events = provider.pull_events()
-        handles = []
-        for event in events:
-            job = services.store.get(event.job_id) if event.job_id else None
-            if job is not None and job.provider == provider_id and not job.terminal:
-                reported = dataclasses.asdict(event.status) if event.status is not None else None
-                enqueue(services, refresh, job.id, None, reported)
-            if event.handle:
-                handles.append(event.handle)
+        handles = hand_over_events(services, provider_id, provider.pull_events())
         if handles:
             provider.confirm_events(handles)
     except ProviderError as exc:  # the queue is read again at the next pull

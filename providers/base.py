@@ -17,6 +17,7 @@ import marshmallow
 import requests
 
 from formats.model import Captions
+from providers.errors import CallbackRejected
 
 # The job states, defined here once: providers answer in them and the gateway stores them.
 QUEUED, PROCESSING, DONE, ERROR, CANCELLED = "queued", "processing", "done", "error", "cancelled"
@@ -215,6 +216,15 @@ class Provider:
         The default trusts the gateway's per-job token and asks ``check``.
         """
         return None
+
+    def parse_event_callback(self, request: CallbackRequest) -> list[ProviderEvent]:
+        """Verify and read a callback sent to the provider's one URL, ``/callbacks/<id>``.
+
+        For services that call one configured URL for every job (Tencent VOD's push events)
+        rather than a URL per job; only used when ``signed_callbacks`` is set, since no per-job
+        token can vouch for such a callback. Raise ``CallbackRejected`` for a forged or expired one.
+        """
+        raise CallbackRejected("this provider takes callbacks only at /callbacks/<provider>/<job_id>")
 
     def pull_events(self) -> list[ProviderEvent]:
         """Read the provider's event queue (when ``events_interval`` is set).

@@ -1,4 +1,6 @@
-"""``POST /callbacks/<provider>/<job_id>``: a provider says something changed."""
+"""Provider callbacks: ``POST /callbacks/<provider>/<job_id>`` (a URL per job, with its token or
+the provider's signature) and ``POST /callbacks/<provider>`` (one URL for every job, for services
+configured with a single callback address; the provider's signature is the only proof)."""
 
 from __future__ import annotations
 
@@ -34,15 +36,8 @@ class ProviderCallback(MethodView):
         token_ok = check_callback_token(svc.config["secret_key"], provider_id, job_id, request.args.get("token"))
         if not token_ok and not provider.signed_callbacks:
             abort(403, message="invalid callback token")
-        incoming = CallbackRequest(
-            headers=dict(request.headers),
-            body=request.get_data(cache=True),
-            form=request.form.to_dict(),
-            json=request.get_json(silent=True),
-            args=request.args.to_dict(),
-        )
         try:
-            status = provider.parse_callback(follow_view(job), incoming)
+            status = provider.parse_callback(follow_view(job), incoming_callback())
         except CallbackRejected as exc:
             abort(403, message=f"callback rejected: {exc}")
         except ProviderError as exc:
@@ -52,3 +47,35 @@ class ProviderCallback(MethodView):
             reported = dataclasses.asdict(status) if status is not None else None
             tasks.enqueue(svc, tasks.refresh, job_id, None, reported, queue="default")
         return {"accepted": True, "job_id": job_id}, 202
+
+
+@blp.route("/callbacks/<provider_id>")
+class ProviderEventCallback(MethodView):
+    @blp.doc(security=[])
+    @blp.response(202, description="accepted: each job the events are about is refreshed")
+    @blp.alt_response(403, description="bad or expired signature")
+    @blp.alt_response(404, description="no such provider, or it takes no signed callbacks")
+    def post(self, provider_id: str):
+        """Events for any number of jobs, signed by the provider (Tencent VOD push events)."""
+        svc = services()
+        cls = svc.registry.get_class(provider_id)
+        if cls is None or not cls.signed_callbacks:
+            abort(404, message=f"provider {provider_id} takes no callbacks at this address")
+        try:
+            events = svc.provider(provider_id).parse_event_callback(incoming_callback())
+        except CallbackRejected as exc:
+            abort(403, message=f"callback rejected: {exc}")
+        except ProviderError as exc:
+            abort(400, message=f"callback not understood: {exc}")
+        tasks.hand_over_events(svc, provider_id, events)
+        return {"accepted": True, "events": len(events)}, 202
+
+
+def incoming_callback() -> CallbackRequest:
+    return CallbackRequest(
+        headers=dict(request.headers),
+        body=request.get_data(cache=True),
+        form=request.form.to_dict(),
+        json=request.get_json(silent=True),
+        args=request.args.to_dict(),
+    )
