@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 UPLOAD_ENDPOINTS = ("captions.Captions",)  # multipart media: max_upload_bytes; every other body: max_body_bytes
 # routes that authenticate by a token of their own (or need none) rather than the API key
 PUBLIC_ENDPOINTS = (
-    "system.Health", "captions.JobMedia", "captions.JobOutput", "callbacks.", "api-docs.", "docs-assets.", "static",
+    "system.Health", "system.Metrics", "captions.JobMedia", "captions.JobOutput",
+    "callbacks.", "api-docs.", "docs-assets.", "static",
 )  # fmt: skip
 
 

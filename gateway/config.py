@@ -165,11 +165,16 @@ def _value_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append("storage.backend must be 'local' or 's3'")
     if config["storage"]["backend"] == "s3" and not config["storage"]["s3"]["bucket"]:
         problems.append("storage.s3.bucket is required when storage.backend is s3")
-    for net in config["media"]["allow_networks"]:
-        try:
-            ipaddress.ip_network(net, strict=False)
-        except ValueError:
-            problems.append(f"media.allow_networks: {net!r} is not a CIDR network")
+    if config["logging"]["format"] not in ("json", "text"):
+        problems.append("logging.format (GATEWAY_LOGGING_FORMAT) must be 'json' or 'text'")
+    if str(config["logging"]["level"]).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append("logging.level (GATEWAY_LOGGING_LEVEL) must be DEBUG, INFO, WARNING or ERROR")
+    for section in ("media", "metrics"):
+        for net in config[section]["allow_networks"]:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                problems.append(f"{section}.allow_networks: {net!r} is not a CIDR network")
     for path, value in _leaves(config):
         if path[0] in ("providers", *SECRET_KEYS) or isinstance(value, bool) or not isinstance(value, int | float):
             continue

@@ -72,6 +72,7 @@ def run_local(port: int = 8000, var_dir: str = "var", redis_port: int = REDIS_PO
     env.setdefault("GATEWAY_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
     env.setdefault("GATEWAY_STORAGE_LOCAL_ROOT", str(var / "storage"))
     env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("GATEWAY_LOGGING_FORMAT", "text")  # a person reads these logs
     procs = []
     redis_proc = start_redis(var, redis_port) if "GATEWAY_REDIS_URL" not in os.environ else None
     if redis_proc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import redis
@@ -11,6 +12,7 @@ import requests
 from rq import Queue
 
 from gateway.config import load_config
+from gateway.metrics import Metrics
 from gateway.netguard import guarded_adapter
 from gateway.store import JobStore
 from providers.base import Provider
@@ -40,6 +42,10 @@ class Services:
             length = self.queue(name).count
             self._lengths[name] = (time.monotonic(), length)
         return length
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(self.redis, self.config["redis"]["key_prefix"])
 
     def provider(self, provider_id: str) -> Provider:
         return self.registry.get(provider_id)

@@ -102,12 +102,28 @@ def on_finished(services: Services, job: Job) -> None:
     """A job just finished (done, error or cancelled): queue its CMS webhook, drop its upload.
 
     The upload goes once the job is over, not before: a remote provider fetches it when it
-    starts work, which may be hours after the order.
+    starts work, which may be hours after the order. Called once per job, by whoever made the
+    transition, so the job is counted and logged once.
     """
+    total_s = job.timings()["total_s"]
+    services.metrics.inc("jobs_finished", provider=job.provider, status=job.status)
+    services.metrics.observe("job_duration_seconds", total_s, provider=job.provider, status=job.status)
+    level = logging.WARNING if job.status == ERROR else logging.INFO
+    log.log(level, "job %s", "failed" if job.status == ERROR else job.status, extra=job_log_fields(job, total_s))
     if job.callback_url:
         enqueue(services, deliver_webhook, job.id)
     if job.media_key and not services.config["storage"]["keep_uploads"]:
         enqueue(services, discard_media, job.id)
+
+
+def job_log_fields(job: Job, duration_s: float | None = None) -> dict[str, Any]:
+    """What a log line about a job carries (a JSON log line has them as fields)."""
+    fields = {"job_id": job.id, "provider": job.provider, "status": job.status}
+    if duration_s is not None:
+        fields["duration_s"] = duration_s
+    if job.error:
+        fields["reason"] = job.error
+    return fields
 
 
 def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
@@ -158,18 +174,21 @@ def transient(services: Services, job_id: str, exc: TransientProviderError, agai
 
 
 def call_provider(
-    services: Services, job_id: str, call: Callable[[], T], on_transient: Callable[[TransientProviderError], None]
+    services: Services, job: Job, call: Callable[[], T], on_transient: Callable[[TransientProviderError], None]
 ) -> T | None:
     """Make one provider call; ``None`` when it failed and the failure has been dealt with.
 
     The one place the error tree is applied: a transient error (media that may download later
     included) goes to ``on_transient``, any other provider error fails the job with its message.
     """
+    job_id, provider_id = job.id, job.provider
     try:
         return call()
     except TransientProviderError as exc:
+        services.metrics.inc("provider_errors", provider=provider_id, kind="transient")
         on_transient(exc)
     except ProviderError as exc:
+        services.metrics.inc("provider_errors", provider=provider_id, kind="permanent")
         fail(services, job_id, str(exc))
     return None
 
@@ -187,11 +206,14 @@ def dispatch(job_id: str) -> None:
         # an earlier run ordered already and its worker died: follow that order, never order twice
         enqueue(services, refresh, job_id, job.poll_attempt or 1)
         return
+    first_start = job.started_at is None
     job = services.store.transition(job_id, PROCESSING, started_at=job.started_at or now())
     if job is None:
         return
+    if first_start:
+        services.metrics.observe("job_queue_wait_seconds", job.timings()["queue_s"], provider=job.provider)
     submission = call_provider(
-        services, job_id, lambda: provider.submit(submit_view(services, job)),
+        services, job, lambda: provider.submit(submit_view(services, job)),
         on_transient=lambda exc: transient(services, job_id, exc, dispatch),
     )  # fmt: skip
     if submission is None:
@@ -245,7 +267,7 @@ def refresh(job_id: str, poll: int | None = None, reported: dict[str, Any] | Non
         else:
             transient(services, job_id, exc, refresh)
 
-    status = call_provider(services, job_id, lambda: provider.check(follow_view(job)), on_transient)
+    status = call_provider(services, job, lambda: provider.check(follow_view(job)), on_transient)
     if status is None:
         return
     apply_status(services, job, status)
@@ -290,7 +312,7 @@ def finalize(job_id: str) -> None:
             return
         provider = services.provider(job.provider)
         result = call_provider(
-            services, job_id, lambda: provider.fetch(follow_view(job)),
+            services, job, lambda: provider.fetch(follow_view(job)),
             on_transient=lambda exc: transient(services, job_id, exc, finalize),
         )  # fmt: skip
         if result is not None:
@@ -320,6 +342,9 @@ def complete(services: Services, job: Job, result: CaptionResult) -> None:
 
     done = services.store.update(job.id, change)
     if done is not None:
+        rtf = result.details.get("real_time_factor")
+        if isinstance(rtf, int | float):
+            services.metrics.observe("real_time_factor", rtf, provider=job.provider)
         on_finished(services, done)
 
 
@@ -378,6 +403,7 @@ def deliver_webhook(job_id: str, attempt: int = 1) -> None:
     except netguard.UnsafeURL as exc:
         refused = {"status": "refused", "error": str(exc)}
         services.store.update(job_id, lambda j: setattr(j, "webhook", refused))
+        services.metrics.inc("webhook_deliveries", outcome="refused")
         return
     except requests.RequestException as exc:
         outcome, ok = type(exc).__name__, False
@@ -385,6 +411,7 @@ def deliver_webhook(job_id: str, attempt: int = 1) -> None:
     if not ok and attempt > hooks["retries"]:
         record["status"] = "failed"
     services.store.update(job_id, lambda j: setattr(j, "webhook", record))
+    services.metrics.inc("webhook_deliveries", outcome=record["status"])
     if record["status"] == "retrying":
         delay = min(hooks["backoff_s"] * 2 ** (attempt - 1), MAX_WEBHOOK_DELAY_S)
         enqueue(services, deliver_webhook, job_id, attempt + 1, delay=delay)

@@ -18,6 +18,7 @@ from rq import SimpleWorker, Worker
 from rq.worker import WorkerStatus
 
 from gateway import tasks
+from gateway.logs import configure_logging
 from gateway.media import remove_stale_media
 from gateway.services import Services, get_services
 
@@ -96,7 +97,7 @@ def run_worker(services: Services, queues: list[str], burst: bool = False, name:
 
     First removes the temporary media of processes that died before they could (SIGKILL, OOM).
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(services.config["logging"])
     _remove_stale_media()
     if "default" in queues:
         _keep_event_pulls()

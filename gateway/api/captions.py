@@ -84,6 +84,7 @@ class Captions(MethodView):
         if not created:  # an earlier request with this Idempotency-Key made the job
             discard_upload(svc, job)
             return stored, 200
+        svc.metrics.inc("jobs_created", provider=job.provider)
         return job, 201, {"Location": url_for("captions.Job", job_id=job.id)}
 
 

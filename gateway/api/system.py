@@ -1,12 +1,18 @@
-"""``GET /providers`` and ``GET /health``."""
+"""``GET /providers``, the health checks (``/health``, ``/health/live``, ``/health/ready``) and ``/metrics``."""
 
 from __future__ import annotations
 
+import ipaddress
+import time
+
 from apispec.ext.marshmallow import OpenAPIConverter
+from flask import Response, request
 from flask.views import MethodView
+from flask_smorest import abort
 from rq import Worker
 
 from gateway.api import Blueprint, services
+from gateway.metrics import exposition
 from gateway.schemas import HealthSchema, ProviderSchema
 from providers.base import QUEUES
 
@@ -38,19 +44,89 @@ class Health(MethodView):
     @blp.alt_response(503, schema=HealthSchema, description="a dependency is down")
     def get(self):
         """Liveness and dependencies: Redis, storage, workers and queue lengths (no key needed)."""
-        svc = services()
-        checks: dict = {}
-        try:
-            svc.redis.ping()
-            checks["redis"] = {"ok": True}
-            checks["queues"] = {name: svc.queue(name).count for name in QUEUES}
-            checks["workers"] = len(Worker.all(connection=svc.redis))
-        except Exception as exc:  # any failure of the dependency is the answer
-            checks["redis"] = {"ok": False, "error": str(exc)}
-        try:
-            svc.storage.check()
-            checks["storage"] = {"ok": True}
-        except Exception as exc:
-            checks["storage"] = {"ok": False, "error": str(exc)}
+        checks = dependency_checks()
         ok = checks["redis"]["ok"] and checks["storage"]["ok"]
         return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+
+
+@blp.route("/health/live")
+class HealthLive(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """The process answers (a liveness probe: restart the gateway when this fails)."""
+        return {"status": "ok", "checks": {}}
+
+
+@blp.route("/health/ready")
+class HealthReady(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, schema=HealthSchema, description="not ready: a dependency is down or a queue has no worker")
+    def get(self):
+        """Ready for traffic: Redis and storage answer and every queue has at least one live worker."""
+        checks = dependency_checks(workers_per_queue=True)
+        ok = checks["redis"]["ok"] and checks["storage"]["ok"]
+        ok = ok and all(count > 0 for count in checks.get("workers_by_queue", {}).values())
+        return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+
+
+def dependency_checks(workers_per_queue: bool = False) -> dict:
+    svc = services()
+    checks: dict = {}
+    try:
+        svc.redis.ping()
+        checks["redis"] = {"ok": True}
+        checks["queues"] = {name: svc.queue(name).count for name in QUEUES}
+        workers = Worker.all(connection=svc.redis)
+        checks["workers"] = len(workers)
+        if workers_per_queue:
+            checks["workers_by_queue"] = live_workers_by_queue(workers, svc.config["workers"])
+    except Exception as exc:  # any failure of the dependency is the answer
+        checks["redis"] = {"ok": False, "error": str(exc)}
+    try:
+        svc.storage.check()
+        checks["storage"] = {"ok": True}
+    except Exception as exc:
+        checks["storage"] = {"ok": False, "error": str(exc)}
+    return checks
+
+
+def live_workers_by_queue(workers: list[Worker], settings: dict) -> dict[str, int]:
+    """Workers per queue whose last heartbeat is recent: a killed worker stops counting once its
+    heartbeat is older than the worker TTL (maintenance interval + 15 s), not when RQ forgets it."""
+    ttl = settings["maintenance_interval_s"] + 15
+    counts = dict.fromkeys(QUEUES, 0)
+    for worker in workers:
+        beat = worker.last_heartbeat
+        if beat is None or time.time() - beat.timestamp() > ttl:
+            continue
+        for name in worker.queue_names():
+            if name in counts:
+                counts[name] += 1
+    return counts
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, description="Prometheus text exposition format")
+    @blp.alt_response(403, description="the client's address is not in metrics.allow_networks")
+    def get(self):
+        """Prometheus metrics of every gateway and worker process (jobs, durations, errors, queues).
+
+        Open to the networks of ``metrics.allow_networks`` (loopback by default), without a key.
+        """
+        svc = services()
+        if not address_allowed(request.remote_addr, svc.config["metrics"]["allow_networks"]):
+            abort(403, message="metrics are served only to the networks of metrics.allow_networks")
+        body = exposition(svc.metrics, svc.queue_length)
+        return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def address_allowed(address: str | None, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
