@@ -142,6 +142,8 @@ class AmaraProvider(Provider):
     def check(self, job: JobView) -> ProviderStatus:
         language = self._language(job)
         versions = language["versions"] or []
+        if not isinstance(versions, list):
+            raise PermanentProviderError(f"{SERVICE} answered a language whose versions are not a list")
         if language["subtitles_complete"]:
             return ProviderStatus(DONE, details="complete", progress=100)
         if not versions:
