@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import sys
+import tempfile
+import time
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_smorest import abort
+from werkzeug.exceptions import HTTPException
 
 from gateway import extensions, jsonbody
-from gateway.auth import API_KEY_HEADER, check_api_key
+from gateway.auth import API_KEY_HEADER, current_key, required_scope
 from gateway.config import load_config
+from gateway.keys import KeyRing, load_keys
 from gateway.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -19,7 +27,7 @@ UPLOAD_ENDPOINTS = ("captions.Captions",)  # multipart media: max_upload_bytes; 
 # routes that authenticate by a token of their own (or need none) rather than the API key
 PUBLIC_ENDPOINTS = (
     "system.Health", "system.Metrics", "captions.JobMedia", "captions.JobOutput",
-    "callbacks.", "api-docs.", "docs-assets.", "static",
+    "callbacks.", "api-docs.", "docs-assets.", "static", "home.",
 )  # fmt: skip
 
 
@@ -45,16 +53,37 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         },
     )
     app.extensions["caption_gateway"] = services or build_services(cfg)
+    app.extensions["caption_gateway_keys"] = load_keys(cfg["api_keys"], cfg["api"]["keys_file"])
     extensions.api.init_app(app)
+    app.register_error_handler(HTTPException, _error_response)
 
-    from gateway.api import callbacks, captions, system
+    from gateway.api import callbacks, captions, jobs, system
 
-    for module in (captions, callbacks, system):
-        extensions.api.register_blueprint(module.blp)
+    for blueprint in (captions.blp, jobs.blp, jobs.home, callbacks.blp, system.blp):
+        extensions.api.register_blueprint(blueprint)
     _register_provider_routes(app.extensions["caption_gateway"])
     app.register_blueprint(_docs_assets())
     app.before_request(_limit_and_authenticate)
+    _rate_limiter(cfg).init_app(app)  # after authentication: the limit is the key's
     return app
+
+
+def _rate_limiter(cfg: dict[str, Any]) -> Limiter:
+    """Per-key request limits (``api.rate_limit``, or the key's own), counted in the gateway's Redis
+    so that every gateway process and machine shares them; 429 with ``Retry-After`` above."""
+
+    def key_limit() -> str:
+        key = current_key()
+        return key.rate_limit if key is not None and key.rate_limit is not None else cfg["api"]["rate_limit"]
+
+    return Limiter(
+        key_func=lambda: current_key().name,
+        application_limits=[key_limit],
+        application_limits_exempt_when=lambda: current_key() is None or not key_limit(),
+        storage_uri=cfg["redis"]["url"],
+        storage_options={"key_prefix": f"{cfg['redis']['key_prefix']}:ratelimit"},
+        strategy="fixed-window",
+    )
 
 
 def _register_provider_routes(svc: Services) -> None:
@@ -87,5 +116,65 @@ def _limit_and_authenticate() -> None:
     endpoint = request.endpoint or ""
     if endpoint.startswith(PUBLIC_ENDPOINTS) or request.method == "OPTIONS":
         return
-    if not check_api_key(request.headers.get(API_KEY_HEADER), cfg["api_keys"]):
+    keys: KeyRing = current_app.extensions["caption_gateway_keys"]
+    key = keys.lookup(request.headers.get(API_KEY_HEADER))
+    if key is None:
         abort(401, message=f"missing or invalid API key ({API_KEY_HEADER} header)")
+    scope = required_scope(request.method)
+    if not key.allows(scope):
+        abort(403, message=f"API key {key.name!r} lacks the {scope!r} scope")
+    g.api_key = key
+
+
+def _error_response(error: HTTPException) -> Response:
+    """One error body everywhere: flask-smorest's ``{code, status, message, errors}`` plus NYT's
+    ``error`` (the message), with server paths taken out; ``Retry-After`` on a rate limit."""
+    response = current_app.make_response(extensions.api.handle_http_exception(error))
+    body = response.get_json(silent=True)
+    if isinstance(body, dict):
+        body = _hide_paths(body)
+        body["error"] = body.get("message") or _first_error(body.get("errors")) or body.get("status", "")
+        response.set_data(current_app.json.dumps(body))
+    if isinstance(error, RateLimitExceeded):
+        limit = _current_limit()
+        response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time()))) if limit else "1"
+    return response
+
+
+def _current_limit():
+    for limiter in current_app.extensions.get("limiter", ()):
+        if limiter.current_limit is not None:
+            return limiter.current_limit
+    return None
+
+
+def _first_error(errors: Any) -> str:
+    """The first validation message as ``field: message`` (NYT clients read one line)."""
+    path = []
+    while isinstance(errors, dict) and errors:
+        name, errors = next(iter(errors.items()))
+        if name not in ("json", "form", "query", "files", "json_or_form"):
+            path.append(str(name))
+    if isinstance(errors, list) and errors:
+        return f"{'.'.join(path)}: {errors[0]}" if path else str(errors[0])
+    return ""
+
+
+def _server_folders() -> list[str]:
+    """Folders whose paths must never reach a client (longest first)."""
+    cfg = current_app.config["GATEWAY"]
+    folders = {os.getcwd(), sys.prefix, tempfile.gettempdir(), os.path.dirname(os.path.dirname(__file__))}
+    folders.add(os.path.abspath(cfg["storage"]["local"]["root"]))
+    return sorted((f for f in folders if len(f) > 1), key=len, reverse=True)
+
+
+def _hide_paths(value: Any) -> Any:
+    """``value`` with every absolute path under a server folder replaced by ``<path>``."""
+    if isinstance(value, dict):
+        return {k: _hide_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_paths(v) for v in value]
+    if isinstance(value, str) and "/" in value:
+        for folder in _server_folders():
+            value = re.sub(re.escape(folder) + r"[^\s'\"]*", "<path>", value)
+    return value

@@ -1,4 +1,5 @@
-"""API keys for clients, per-job tokens for provider callbacks, signatures for CMS webhooks."""
+"""API keys for clients (with scopes and per-key rate limits), per-job tokens for provider
+callbacks, signatures for CMS webhooks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import hmac
 import time
 from collections.abc import Iterable
 
+from flask import g
+
+from gateway.keys import ApiKey
+
 API_KEY_HEADER = "X-Api-Key"
+READ_METHODS = frozenset({"GET", "HEAD"})
 SIGNATURE_HEADER = "X-Caption-Gateway-Signature"
 TIMESTAMP_HEADER = "X-Caption-Gateway-Timestamp"
 
@@ -20,6 +26,22 @@ def check_api_key(presented: str | None, keys: Iterable[str]) -> bool:
     for key in keys:
         ok |= hmac.compare_digest(presented.encode(), key.encode())
     return ok
+
+
+def required_scope(method: str) -> str:
+    """Reading needs ``read``; creating, cancelling and deleting need ``submit``."""
+    return "read" if method in READ_METHODS else "submit"
+
+
+def current_key() -> ApiKey | None:
+    """The API key of this request (``None`` on routes that need none)."""
+    return g.get("api_key")
+
+
+def may_see(created_by: str) -> bool:
+    """Whether this request's key may see a job ``created_by`` made (admins see every job)."""
+    key = current_key()
+    return key is not None and key.may_see(created_by)
 
 
 def key_scope(api_key: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 import formats
+from gateway.keys import KeyConfigError, load_keys, valid_limit
 
 ENV_PREFIX = "GATEWAY_"
 SECRET_KEYS = ("api_keys", "secret_key")
@@ -29,7 +30,8 @@ POSITIVE = (
     ("api", "max_body_bytes"), ("api", "max_upload_bytes"), ("api", "max_queue_length"), ("media", "max_bytes"),
     ("media", "connect_timeout_s"), ("media", "read_timeout_s"), ("media", "download_timeout_s"),
     ("workers", "job_timeout_s"), ("workers", "maintenance_interval_s"), ("workers", "heartbeat_interval_s"),
-    ("webhooks", "timeout_s"),
+    ("webhooks", "timeout_s"), ("api", "list_page_size"), ("jobs", "retention_interval_s"),
+    ("jobs", "retention_batch"),
 )  # fmt: skip
 
 
@@ -155,10 +157,22 @@ def _type_problems(defaults: Mapping[str, Any], config: Mapping[str, Any]) -> li
     return problems
 
 
-def _value_problems(config: Mapping[str, Any]) -> list[str]:
+def _key_problems(config: Mapping[str, Any]) -> list[str]:
+    """Named keys and rate limits (:mod:`gateway.keys`)."""
+    try:
+        ring = load_keys(config.get("api_keys") or [], config["api"]["keys_file"])
+    except KeyConfigError as exc:
+        return exc.problems
     problems = []
-    if not config.get("api_keys"):
-        problems.append("no API key: set GATEWAY_API_KEYS (comma-separated)")
+    if not ring:
+        problems.append("no API key: set GATEWAY_API_KEYS (comma-separated) or api.keys_file")
+    if not valid_limit(config["api"]["rate_limit"]):
+        problems.append(f"api.rate_limit (GATEWAY_API_RATE_LIMIT): {config['api']['rate_limit']!r} is not a limit")
+    return problems
+
+
+def _value_problems(config: Mapping[str, Any]) -> list[str]:
+    problems = _key_problems(config)
     if len(config.get("secret_key") or "") < 16:
         problems.append("GATEWAY_SECRET_KEY must be set to at least 16 characters")
     if config["storage"]["backend"] not in ("local", "s3"):

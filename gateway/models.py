@@ -36,7 +36,12 @@ class Output:
 
 @dataclass
 class Job:
-    """A caption job. Field names follow NYT's video-captions-api where they overlap."""
+    """A caption job. Field names follow NYT's video-captions-api where they overlap.
+
+    ``job_type`` is NYT's (3Play picks the account by it); ``created_by`` names the API key
+    that created the job. ``created_at`` is set by the store when the job is indexed: it orders
+    the job in listings (milliseconds, strictly increasing).
+    """
 
     parent_id: str
     provider: str
@@ -46,6 +51,8 @@ class Job:
     language: str = "en"
     callback_url: str | None = None
     style: dict[str, Any] = field(default_factory=dict)
+    job_type: str = ""
+    created_by: str = ""
     id: str = field(default_factory=new_job_id)
     status: str = QUEUED
     details: str = ""
@@ -66,6 +73,12 @@ class Job:
 
     @property
     def done(self) -> bool:
+        """Finished in any way (done, error, cancelled), as NYT's API sets it: a client polling
+        "until done" always stops. Whether captions exist is ``status == "done"``."""
+        return self.status in TERMINAL
+
+    @property
+    def succeeded(self) -> bool:
         return self.status == DONE
 
     @property

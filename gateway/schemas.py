@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from datetime import UTC, datetime
@@ -22,6 +23,34 @@ def iso(ts: float | None) -> str | None:
 class CaptionFileSchema(ma.Schema):
     name = fields.String(required=True, validate=validate.Length(1, 255))
     file = fields.String(required=True, metadata={"description": "the caption file, base64"})
+
+
+def unknown_field_errors(schema: ma.Schema, data: object) -> dict[str, list[str]]:
+    """An error per unknown field of ``data``, naming the closest known field when there is one."""
+    if not isinstance(data, dict):
+        return {}
+    known = [f.data_key or name for name, f in schema.load_fields.items()]
+    errors = {}
+    for name in data:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(sorted(known))}"
+            errors[str(name)] = [f"Unknown field {str(name)!r}{hint}"]
+    return errors
+
+
+class StrictSchema(ma.Schema):
+    """Refuses unknown fields with a message that names the field and the closest known one."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    @ma.pre_load
+    def refuse_unknown(self, data, **_kwargs):
+        errors = unknown_field_errors(self, data)
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
 
 class CaptionRequestSchema(ma.Schema):
@@ -48,10 +77,21 @@ class CaptionRequestSchema(ma.Schema):
         metadata={"description": "style profile name (netflix-en, bbc, cea608) or an object of overrides"},
     )
     caption_file = fields.Nested(CaptionFileSchema, load_default=None)
+    job_type = fields.String(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={"description": "NYT's job type, handed to the provider (3Play picks the account by it)"},
+    )
 
     @ma.pre_load
     def decode_form(self, data, **_kwargs):
-        """Multipart and form bodies carry objects and lists as JSON text (or a comma list)."""
+        """Multipart and form bodies carry objects and lists as JSON text (or a comma list).
+
+        An unknown field is refused with the closest known name (``outputs`` → ``output_types``).
+        """
+        errors = unknown_field_errors(self, data)
+        if errors:
+            raise ma.ValidationError(errors)
         if not hasattr(data, "getlist"):
             return data
         out = {k: data.get(k) for k in data}
@@ -103,6 +143,8 @@ class JobSchema(ma.Schema):
     language = fields.String()
     callback_url = fields.String(allow_none=True)
     style = fields.Raw(allow_none=True)
+    job_type = fields.String()
+    created_by = fields.String(metadata={"description": "the name of the API key that created the job"})
     details = fields.String(metadata={"description": "the provider's own status words"})
     error = fields.String(allow_none=True)
     progress = fields.Integer(allow_none=True)
@@ -112,6 +154,46 @@ class JobSchema(ma.Schema):
     created_at = fields.Function(lambda job: iso(job.created_at))
     updated_at = fields.Function(lambda job: iso(job.updated_at))
     timings = fields.Function(lambda job: job.timings(), metadata={"description": "queue_s, run_s, total_s"})
+
+
+def parse_time(value: str) -> float:
+    """An ISO 8601 time (``Z`` or an offset; UTC when it has none) as a Unix time."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise ma.ValidationError(f"not an ISO 8601 time: {value!r}") from exc
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+class IsoTime(fields.Field):
+    """An ISO 8601 time in, a Unix time out."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> float:
+        if not isinstance(value, str):
+            raise ma.ValidationError("not an ISO 8601 time")
+        return parse_time(value)
+
+
+class JobListQuerySchema(StrictSchema):
+    """Filters and the cursor of ``GET /jobs``."""
+
+    status = fields.String(validate=validate.OneOf(["queued", "processing", "done", "error", "cancelled"]))
+    provider = fields.String(validate=validate.Length(1, 100))
+    parent_id = fields.String(validate=validate.Length(1, 200))
+    created_after = IsoTime(metadata={"description": "ISO 8601; jobs created after this time"})
+    created_before = IsoTime(metadata={"description": "ISO 8601; jobs created before this time"})
+    limit = fields.Integer(validate=validate.Range(1, 500), metadata={"description": "jobs per page (default 50)"})
+    cursor = fields.String(
+        validate=validate.Regexp(r"^[0-9]{1,19}$", error="not a cursor this API gave"),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
+
+
+class JobPageSchema(ma.Schema):
+    jobs = fields.List(fields.Nested(JobSchema))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "pass as `cursor` for the next page; null on the last page"}
+    )
 
 
 class ProviderSchema(ma.Schema):

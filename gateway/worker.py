@@ -17,7 +17,7 @@ import threading
 from rq import SimpleWorker, Worker
 from rq.worker import WorkerStatus
 
-from gateway import tasks
+from gateway import retention, tasks
 from gateway.logs import configure_logging
 from gateway.media import remove_stale_media
 from gateway.services import Services, get_services
@@ -88,6 +88,7 @@ def _remove_stale_media() -> None:
 def _keep_event_pulls() -> None:
     try:
         tasks.keep_event_pulls(get_services())
+        retention.keep_purging(get_services())  # jobs.retention_days
     except Exception:  # a maintenance pass must never stop a worker; the next one tries again
         log.exception("could not start the providers' event pulls")
 

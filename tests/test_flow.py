@@ -134,7 +134,7 @@ def test_permanent_error_fails_with_provider_message(api, simulator):
     simulator.state.behaviour.reject_orders = "media could not be fetched"
     job = create(api)
     failed = api.wait_job(job["id"])
-    assert failed["status"] == "error" and failed["done"] is False
+    assert failed["status"] == "error" and failed["done"] is True  # finished, as NYT sets it
     assert "media could not be fetched" in failed["error"]
 
 

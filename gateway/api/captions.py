@@ -1,4 +1,8 @@
-"""Caption jobs: create, read, list by parent, download, transcript, cancel."""
+"""Caption jobs: create, read, list by parent, download, transcript, cancel, delete.
+
+A key sees only the jobs it created unless it has the ``admin`` scope; another key's job is
+answered 404, as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,10 @@ from flask_smorest import abort
 from werkzeug.utils import secure_filename
 
 import formats
-from gateway import netguard, tasks
+from gateway import netguard, retention, tasks
 from gateway.api import Blueprint, services
-from gateway.auth import API_KEY_HEADER, check_media_token, check_output_token, key_scope
-from gateway.models import CANCELLED, Job
+from gateway.auth import API_KEY_HEADER, check_media_token, check_output_token, current_key, key_scope, may_see
+from gateway.models import CANCELLED, DONE, Job
 from gateway.schemas import CaptionRequestSchema, JobSchema
 from gateway.services import Services
 from gateway.store import IdempotencyConflict
@@ -26,6 +30,31 @@ from storage import ObjectNotFound, StorageError, content_type_for
 
 blp = Blueprint("captions", __name__, description="Caption jobs")
 PAGE_SIZE = 50
+FILE_PARTS = ("media", "caption_file")  # the multipart file parts POST /captions reads
+MULTIPART_BODY = {
+    "type": "object",
+    "required": ["parent_id", "provider"],
+    "properties": {
+        "parent_id": {"type": "string"},
+        "provider": {"type": "string"},
+        "media_url": {"type": "string", "format": "uri"},
+        "output_types": {"type": "string", "description": "comma-separated, e.g. vtt,srt"},
+        "language": {"type": "string", "default": "en"},
+        "provider_params": {"type": "string", "description": "a JSON object"},
+        "style": {"type": "string", "description": "a profile name or a JSON object"},
+        "callback_url": {"type": "string", "format": "uri"},
+        "job_type": {"type": "string"},
+        "media": {"type": "string", "format": "binary", "description": "the video or audio to caption"},
+        "caption_file": {"type": "string", "format": "binary", "description": "captions, for the upload provider"},
+    },
+}
+IDEMPOTENCY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "the same key and body return the first job instead of creating another",
+}
 # The request body may be JSON or multipart; document it as JSON, parse either.
 blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
     **blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
@@ -33,9 +62,11 @@ blp.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
 }
 
 
-def get_job_or_404(job_id: str) -> Job:
-    job = services().store.get(job_id)
-    if job is None:
+def get_job_or_404(job_id: str, owned: bool = True) -> Job:
+    """The job, or 404 when it does not exist, is being deleted or (``owned``) is another key's."""
+    store = services().store
+    job = store.get(job_id)
+    if job is None or store.is_deleting(job_id) or (owned and not may_see(job.created_by)):
         abort(404, message=f"no job {job_id}")
     return job
 
@@ -43,6 +74,10 @@ def get_job_or_404(job_id: str) -> Job:
 @blp.route("/captions")
 class Captions(MethodView):
     @blp.arguments(CaptionRequestSchema(), location="json_or_form")
+    @blp.doc(
+        parameters=[IDEMPOTENCY_HEADER],
+        requestBody={"content": {"multipart/form-data": {"schema": MULTIPART_BODY}}},
+    )
     @blp.response(201, JobSchema)
     @blp.alt_response(200, schema=JobSchema, description="the job an earlier request with this Idempotency-Key made")
     def post(self, args: dict[str, Any]):
@@ -54,8 +89,11 @@ class Captions(MethodView):
         the first job instead of ordering twice.
         """
         svc = services()
+        refuse_unknown_file_parts()
         provider_cls = provider_class_or_400(svc, args["provider"])
         args["provider_params"] = validate_provider_params(svc, args["provider"], args["provider_params"])
+        if args["job_type"]:  # NYT's adapters read the job type; ours find it with the params
+            args["provider_params"].setdefault("job_type", args["job_type"])
         check_urls(svc, args)
         media = read_input(svc, provider_cls, args)
         limit = svc.config["api"]["max_queue_length"]
@@ -99,7 +137,17 @@ def job_from_request(args: dict[str, Any]) -> Job:
         language=args["language"],
         callback_url=args["callback_url"],
         style=style_dict(args["style"]),
+        job_type=args["job_type"],
+        created_by=current_key().name,
     )
+
+
+def refuse_unknown_file_parts() -> None:
+    """A multipart part under a name the API does not read is an error, never ignored."""
+    unknown = sorted(set(request.files) - set(FILE_PARTS))
+    if unknown:
+        errors = {name: [f"Unknown file part {name!r}; file parts are {' and '.join(FILE_PARTS)}"] for name in unknown}
+        abort(400, message=f"unknown multipart file part {unknown[0]!r}", errors={"files": errors})
 
 
 def provider_class_or_400(svc: Services, provider_id: str):
@@ -209,13 +257,17 @@ class ParentJobs(MethodView):
     @blp.response(200, JobSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
     def get(self, parent_id: str, pagination_parameters):
-        """The jobs of one parent (a video in the CMS), oldest first.
+        """The jobs of one parent (a video in the CMS), oldest first; 404 when it has none.
 
         A JSON array, as NYT's API answers; `page` and `page_size` select a page and the
         `X-Pagination` header tells the total.
         """
         p = pagination_parameters
-        jobs, total = services().store.list_by_parent(parent_id, p.first_item, p.page_size)
+        key = current_key()
+        owner = None if key.admin else key.name
+        jobs, total = services().store.list_by_parent(parent_id, p.first_item, p.page_size, owner=owner)
+        if total == 0:
+            abort(404, message=f"no jobs for parent {parent_id}")
         p.item_count = total
         return jobs
 
@@ -226,6 +278,24 @@ class JobResource(MethodView):
     def get(self, job_id: str):
         """A job. Reading has no side effects: it shows what the workers recorded."""
         return get_job_or_404(job_id)
+
+    @blp.response(204)
+    def delete(self, job_id: str):
+        """Delete a job, its outputs and its media (a running job is cancelled first).
+
+        Idempotent: deleting a job that is gone answers 204 too; reading it answers 404.
+        """
+        svc = services()
+        job = svc.store.get(job_id)
+        if job is None or not may_see(job.created_by):
+            return None  # gone, or another key's job: as if it were not there
+        try:
+            deleted = retention.delete_job(svc, job_id)
+        except StorageError as exc:
+            abort(503, message=f"storage unavailable: {exc}")
+        if not deleted:
+            abort(409, message=f"job {job_id} is storing its captions right now; try again in a moment")
+        return None
 
 
 @blp.route("/jobs/<job_id>/cancel")
@@ -246,14 +316,14 @@ class CancelJob(MethodView):
         return cancelled
 
 
-def stored_output(job_id: str, fmt: str) -> tuple[Job, str]:
-    job = get_job_or_404(job_id)
+def stored_output(job_id: str, fmt: str, owned: bool = True) -> tuple[Job, str]:
+    job = get_job_or_404(job_id, owned)
     for output in job.outputs:
         if output.type == fmt:
             return job, output.key
     if job.status == CANCELLED:
         abort(409, message=f"job {job_id} was cancelled; it has no captions")
-    if not job.done:
+    if job.status != DONE:
         abort(409, message=f"job {job_id} is {job.status}; captions are not ready")
     abort(404, message=f"job {job_id} has no {fmt} output (it has: {', '.join(o.type for o in job.outputs)})")
 
@@ -303,7 +373,7 @@ class JobMedia(MethodView):
         svc = services()
         if not check_media_token(svc.config["secret_key"], job_id, request.args.get("token")):
             abort(403, message="invalid media token")
-        job = get_job_or_404(job_id)
+        job = get_job_or_404(job_id, owned=False)
         if not job.media_key:
             abort(404, message=f"job {job_id} has no uploaded media")
         return stream_object(svc, job.media_key)
@@ -319,7 +389,7 @@ class JobOutput(MethodView):
         svc = services()
         if not check_output_token(svc.config["secret_key"], job_id, fmt, request.args.get("token")):
             abort(403, message="invalid output token")
-        _job, key = stored_output(job_id, fmt)
+        _job, key = stored_output(job_id, fmt, owned=False)
         return stream_object(svc, key)
 
 
