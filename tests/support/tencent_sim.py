@@ -388,7 +388,8 @@ class TencentSimulator:
 
     def __init__(self, keys: dict[str, str] | None = None) -> None:
         self.state = SimState()
-        app = create_simulator(self.state, keys or {SECRET_ID: SECRET_KEY})
+        self.keys = keys or {SECRET_ID: SECRET_KEY}  # SecretId -> SecretKey; change it to rotate a key
+        app = create_simulator(self.state, self.keys)
         self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         self.host = f"127.0.0.1:{self.server.server_port}"
         self.url = self.state.base_url = f"http://{self.host}"
@@ -406,8 +407,9 @@ class TencentSimulator:
         return [params for name, params in list(self.state.calls) if name == action]
 
     def reset(self) -> None:
+        """Default behaviour (the push URL stays), empty logs; tasks and events are kept."""
         with self.state.lock:
-            self.state.behaviour = Behaviour()
+            self.state.behaviour = Behaviour(push_url=self.state.behaviour.push_url)
             self.state.calls.clear()
             self.state.pushes.clear()
 
