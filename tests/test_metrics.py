@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.api.system import address_allowed
 from tests.support.services import wait_for
@@ -16,10 +17,10 @@ MEDIA = "http://127.0.0.1:1/video.mp4"
 
 def metric_value(text: str, name: str, **labels: str) -> float:
     """The sample ``name{labels}`` of a Prometheus text exposition (0 when absent)."""
-    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    for line in text.splitlines():
-        if line.startswith(f"{name}{{{wanted}}} ") or (not labels and line.startswith(f"{name} ")):
-            return float(line.rsplit(" ", 1)[1])
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
     return 0.0
 
 
@@ -73,12 +74,12 @@ def test_readiness_needs_a_live_worker_on_every_queue(probed):
     probed.workers[-1].kill()  # the asr worker
     try:
         answer = wait_for(
-            lambda: (r := requests.get(probed.url + "/health/ready", timeout=5)).status_code == 503 and r,
+            lambda: (r := requests.get(probed.url + "/health/ready", timeout=5)).status_code == 503 and r.json(),
             45,
             0.5,
             what="readiness to notice the dead worker",
         )
-        assert answer.json()["checks"]["workers_by_queue"]["asr"] == 0
+        assert answer["checks"]["workers_by_queue"]["asr"] == 0
     finally:
         probed.restart_dead_workers()
     wait_for(lambda: requests.get(probed.url + "/health/ready", timeout=5).status_code == 200, 30, what="ready again")
