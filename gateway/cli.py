@@ -1,4 +1,4 @@
-"""``caption-gateway``: run workers, run everything locally, check the configuration."""
+"""``caption-gateway``: run workers, run everything locally, check the configuration, list providers."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--var", default="var", help="folder for Redis data, storage, secrets and logs")
     local.add_argument("--redis-port", type=int, default=REDIS_PORT, help="port of the Redis it starts (or reuses)")
     sub.add_parser("check-config", help="validate the configuration and print it (secrets hidden)")
+    listing = sub.add_parser("providers", help="installed providers: who supplied each, enabled or why not, params")
+    listing.add_argument("--json", action="store_true", help="print the JSON of GET /providers")
     args = parser.parse_args(argv)
 
     if args.command == "run-local":
@@ -37,12 +39,49 @@ def main(argv: list[str] | None = None) -> int:
         shown = {**config, "api_keys": [f"{k[:4]}..." for k in config["api_keys"]], "secret_key": "***"}
         print(json.dumps(shown, indent=2))
         return 0
+    if args.command == "providers":
+        return print_providers(config, as_json=args.json)
     from gateway.services import build_services, set_services
     from gateway.worker import run_worker
 
     services = build_services(config)
     set_services(services)
     return 0 if run_worker(services, args.queues, burst=args.burst, name=args.name) else 1
+
+
+def print_providers(config: dict, as_json: bool = False) -> int:
+    """Print what ``GET /providers`` answers, taken from the API's own view so the two never differ."""
+    from gateway import create_app
+    from gateway.api.system import Providers
+
+    with create_app(config).test_request_context("/providers"):
+        listing = Providers().get().get_json()
+    listed = set(config.get("providers") or {})
+    print(json.dumps(listing, indent=2) if as_json else "\n".join(provider_lines(listing, listed)))
+    return 0
+
+
+def provider_lines(listing: list[dict], listed: set[str]) -> list[str]:
+    """One block per provider: id, enabled or disabled, the distribution, then why and its params.
+
+    ``listed``: the ids under ``providers:`` of the configuration, the only ones whose
+    ``GATEWAY_PROVIDERS_<ID>_*`` variables are read."""
+    lines = []
+    for info in listing:
+        lines.append(f"{info['id']}: {'enabled' if info['enabled'] else 'disabled'} ({info['distribution']})")
+        if info.get("reason"):
+            lines.append(f"    reason: {info['reason']}")
+        env = f"GATEWAY_PROVIDERS_{info['id'].upper()}_"
+        missing = [f"{name} ({env}{name.upper()})" for name in info.get("missing_settings") or []]
+        if missing:
+            lines.append(f"    not configured: missing setting {', '.join(missing)}")
+        if info["enabled"] and info["id"] not in listed:
+            lines.append(f"    not under providers: in the configuration, so {env}* is not read ({info['id']}: {{}})")
+        if info["enabled"]:
+            params = (info.get("params_schema") or {}).get("properties") or {}
+            described = [f"{name} ({spec.get('type', 'any')})" for name, spec in params.items()]
+            lines.append(f"    params: {', '.join(described) or 'none'}")
+    return lines
 
 
 if __name__ == "__main__":
