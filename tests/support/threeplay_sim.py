@@ -130,7 +130,8 @@ class ThreePlaySimulator:
     ``keys`` maps each valid API key to its project; objects made with one project's key are
     "no media found" for another project's key. Settable at any time: ``asr_s``, ``human_s``
     and ``pending_s`` (seconds), ``duration_for`` (``(kind, file) -> seconds``, overriding
-    both), ``callbacks`` (on/off), ``callback_encoding`` (``"json"`` or ``"form"``).
+    both), ``callbacks`` (on/off), ``announces`` (``file -> bool``: whether that file's orders
+    call back at all, for a mix), ``callback_encoding`` (``"json"`` or ``"form"``).
     """
 
     def __init__(
@@ -148,6 +149,7 @@ class ThreePlaySimulator:
         self.keys = dict(keys or {"sim-key": "project-1"})
         self.asr_s, self.human_s, self.pending_s = asr_s, human_s, pending_s
         self.duration_for: Callable[[str, dict[str, Any]], float] | None = None
+        self.announces: Callable[[dict[str, Any]], bool] | None = None
         self.callbacks = callbacks
         self.callback_encoding = callback_encoding
         self.tick_s = tick_s
@@ -289,8 +291,11 @@ class ThreePlaySimulator:
             transcript.completed_at = now
         if status == "cancelled" and transcript.rejection and not transcript.cancellation_reason:
             transcript.cancellation_reason, transcript.cancellation_details = transcript.rejection
-        if self.callbacks and transcript.callback:
+        if self.callbacks and transcript.callback and self._announces(transcript):
             self._outbox.put((transcript, _callback_body(transcript)))
+
+    def _announces(self, transcript: Transcript) -> bool:
+        return self.announces is None or self.announces(self.state.files[transcript.media_file_id])
 
     def _clock(self) -> None:
         while not self._stopping.wait(self.tick_s):
