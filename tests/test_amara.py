@@ -19,17 +19,13 @@ from providers.amara import AmaraParams, AmaraProvider, drf_error_message
 from providers.base import CallbackRequest, JobView, Provider
 from providers.errors import PermanentProviderError, TransientProviderError
 from providers.testing import ProviderConformance
-from tests.support.amara_sim import HUMAN_TRANSCRIPT, REVIEW_MARK, AmaraSimulator
+from tests.support.amara_sim import HUMAN_TRANSCRIPT, REVIEW_MARK, SOURCE_VTT, AmaraSimulator
 from tests.support.services import wait_for
 
 KEY = "amara-secret-key-0123456789"
 TEAM = "newsroom"
 REVIEWER = "reviewer-anna"
 
-SOURCE_VTT = (
-    b"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nDer Stadtrat tagte am Dienstag.\n\n"
-    b"00:00:03.500 --> 00:00:05.000\nEr stimmte f\xc3\xbcr die Bibliothek.\n"
-)
 _numbers = itertools.count(1)
 
 

@@ -11,16 +11,12 @@ from typing import Any
 import pytest
 
 import formats
-from tests.support.amara_sim import HUMAN_TRANSCRIPT, REVIEW_MARK, AmaraSimulator
+from tests.support.amara_sim import HUMAN_TRANSCRIPT, REVIEW_MARK, SOURCE_VTT, AmaraSimulator
 from tests.support.services import wait_for
 from tests.support.stack import GatewayStack, StackClient
 
 KEY = "amara-gateway-key-0123456789"
 TEAM = "newsroom"
-SOURCE_VTT = (
-    b"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nDer Stadtrat tagte am Dienstag.\n\n"
-    b"00:00:03.500 --> 00:00:05.000\nEr stimmte f\xc3\xbcr die Bibliothek.\n"
-)
 _numbers = itertools.count(1)
 
 

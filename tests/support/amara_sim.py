@@ -37,6 +37,12 @@ import formats
 #: What the simulated reviewer adds to the first cue, so tests tell reviewed text from the original.
 REVIEW_MARK = " [reviewed]"
 
+#: Captions to send for review in tests (German, with a non-ASCII character).
+SOURCE_VTT = (
+    b"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nDer Stadtrat tagte am Dienstag.\n\n"
+    b"00:00:03.500 --> 00:00:05.000\nEr stimmte f\xc3\xbcr die Bibliothek.\n"
+)
+
 #: What the simulated captioners write when a language had no version to review.
 HUMAN_TRANSCRIPT = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nCaptioned by the Amara team.\n"
 
@@ -122,7 +128,7 @@ class AmaraSimulator:
     def __init__(self, api_key: str = "amara-key", team: str = "newsroom", review_after_s: float = 1.0) -> None:
         self.api_key = api_key
         self.team = team
-        self.review_after_s = review_after_s
+        self.review_after_s = self._default_review_after_s = review_after_s
         self.videos: dict[str, Video] = {}
         self.files: dict[str, bytes] = {}
         self.faults: list[Fault] = []
@@ -150,7 +156,7 @@ class AmaraSimulator:
             self.videos.clear()
             self.faults.clear()
             self.requests.clear()
-            self.review_after_s = 1.0
+            self.review_after_s = self._default_review_after_s
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -541,4 +547,4 @@ def _subtitles_json(video: Video, language: Language, version: Version, sub_form
     }
 
 
-__all__: list[str] = ["HUMAN_TRANSCRIPT", "REVIEW_MARK", "AmaraSimulator", "Fault"]
+__all__: list[str] = ["HUMAN_TRANSCRIPT", "REVIEW_MARK", "SOURCE_VTT", "AmaraSimulator", "Fault"]
