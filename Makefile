@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+REDIS_PORT ?= 6390
+VAR ?= var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 RUN_PACKAGES := redis-server
@@ -14,7 +16,7 @@ TEST_PACKAGES := redis-server ffmpeg espeak-ng
 
 run: $(VENV)/.run-deps
 	@$(MAKE) --no-print-directory apt PACKAGES="$(RUN_PACKAGES)"
-	$(BIN)/caption-gateway run-local --port $(PORT)
+	$(BIN)/caption-gateway run-local --port $(PORT) --redis-port $(REDIS_PORT) --var $(VAR)
 
 test: $(VENV)/.test-deps
 	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"

@@ -133,7 +133,8 @@ def _error_response(error: HTTPException) -> Response:
     body = response.get_json(silent=True)
     if isinstance(body, dict):
         body = _hide_paths(body)
-        body["error"] = body.get("message") or _first_error(body.get("errors")) or body.get("status", "")
+        body["message"] = body.get("message") or _first_error(body.get("errors")) or body.get("status", "")
+        body["error"] = body["message"]
         response.set_data(current_app.json.dumps(body))
     if isinstance(error, RateLimitExceeded):
         limit = _current_limit()

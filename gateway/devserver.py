@@ -33,6 +33,18 @@ def load_or_make_secrets(path: Path) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
+def refuse_foreign_redis(client: redis.Redis, var: Path, port: int) -> None:
+    """Stop when the Redis on ``port`` keeps its data in another ``make run``'s folder: sharing it
+    would mix both folders' jobs, and each would find the other's outputs missing."""
+    ours = (var / "redis").resolve()
+    theirs = Path(client.config_get("dir").get("dir", ""))
+    if theirs.name == "redis" and theirs.parent.joinpath("secrets.env").exists() and theirs.resolve() != ours:
+        sys.exit(
+            f"the Redis on port {port} serves `make run` in {theirs.parent}; stop that one, or start this one "
+            f"on a port of its own: make run REDIS_PORT={port + 1}"
+        )
+
+
 def start_redis(var: Path, port: int) -> subprocess.Popen | None:
     """Start redis-server with an append-only file under ``var/redis``, unless one answers."""
     client = redis.Redis(port=port)
@@ -41,6 +53,7 @@ def start_redis(var: Path, port: int) -> subprocess.Popen | None:
     except redis.ConnectionError:
         pass
     else:
+        refuse_foreign_redis(client, var, port)
         print(f"using the Redis already running on port {port}")
         if client.config_get("appendonly").get("appendonly") != "yes":
             print("warning: it keeps no append-only file; jobs will not survive its restart", file=sys.stderr)

@@ -25,18 +25,14 @@ class CaptionFileSchema(ma.Schema):
     file = fields.String(required=True, metadata={"description": "the caption file, base64"})
 
 
-def unknown_field_errors(schema: ma.Schema, data: object) -> dict[str, list[str]]:
-    """An error per unknown field of ``data``, naming the closest known field when there is one."""
-    if not isinstance(data, dict):
-        return {}
-    known = [f.data_key or name for name, f in schema.load_fields.items()]
-    errors = {}
-    for name in data:
-        if name not in known:
-            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(sorted(known))}"
-            errors[str(name)] = [f"Unknown field {str(name)!r}{hint}"]
-    return errors
+UNKNOWN_FIELD = "Unknown field."  # marshmallow's message
+
+
+def suggest_field(name: str, known: list[str]) -> str:
+    """The message for an unknown field: its name and the closest known field, or the known ones."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(sorted(known))}"
+    return f"Unknown field {name!r}; {hint}"
 
 
 class StrictSchema(ma.Schema):
@@ -45,20 +41,19 @@ class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    @ma.pre_load
-    def refuse_unknown(self, data, **_kwargs):
-        errors = unknown_field_errors(self, data)
-        if errors:
-            raise ma.ValidationError(errors)
-        return data
+    def handle_error(self, error: ma.ValidationError, data, *, many: bool, **kwargs) -> None:
+        messages = error.messages
+        if isinstance(messages, dict):
+            known = [f.data_key or name for name, f in self.load_fields.items()]
+            for name, problems in messages.items():
+                if problems == [UNKNOWN_FIELD]:
+                    messages[name] = [suggest_field(str(name), known)]
+        raise ma.ValidationError(messages, data=error.data, valid_data=error.valid_data)
 
 
-class CaptionRequestSchema(ma.Schema):
+class CaptionRequestSchema(StrictSchema):
     """A new caption job. Sent as JSON, or as multipart form fields (objects as JSON text)
     with a ``media`` file part (the video or audio itself) or a ``caption_file`` part."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     media_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=4096), load_default=None)
     parent_id = fields.String(required=True, validate=validate.Length(1, 200))
@@ -85,13 +80,7 @@ class CaptionRequestSchema(ma.Schema):
 
     @ma.pre_load
     def decode_form(self, data, **_kwargs):
-        """Multipart and form bodies carry objects and lists as JSON text (or a comma list).
-
-        An unknown field is refused with the closest known name (``outputs`` → ``output_types``).
-        """
-        errors = unknown_field_errors(self, data)
-        if errors:
-            raise ma.ValidationError(errors)
+        """Multipart and form bodies carry objects and lists as JSON text (or a comma list)."""
         if not hasattr(data, "getlist"):
             return data
         out = {k: data.get(k) for k in data}

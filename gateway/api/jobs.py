@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
 
@@ -19,7 +20,7 @@ home = Blueprint("home", __name__, description="Where the API and its documentat
 
 @blp.route("/jobs")
 class Jobs(MethodView):
-    @blp.arguments(JobListQuerySchema(), location="query")
+    @blp.arguments(JobListQuerySchema(), location="query", unknown=ma.RAISE)
     @blp.response(200, JobPageSchema)
     def get(self, query: dict[str, Any]):
         """Every job (a key without `admin` sees its own), newest first.
