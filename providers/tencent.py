@@ -234,7 +234,9 @@ class TencentProvider(Provider):
 
     # -- client uploads -----------------------------------------------------------------------
 
-    def upload_signature(self, expiry_s: int | None = None, procedure: str | None = None, **extra: Any) -> dict:
+    def upload_signature(
+        self, expiry_s: int | None = None, procedure: str | None = None, class_id: int | None = None
+    ) -> dict[str, Any]:
         """A signature for VOD's client-upload SDK (a browser uploads straight to VOD)."""
         secret_id, secret_key = self._credentials()
         expiry = int(expiry_s or self._setting("upload_signature_expiry_s", 3600))
@@ -248,7 +250,7 @@ class TencentProvider(Provider):
                 now=now,
                 expiry_s=expiry,
                 procedure=procedure or self._setting("procedure"),
-                class_id=extra.get("class_id"),
+                class_id=class_id,
                 sub_app_id=self.sub_app_id,
             ),
             "expires_at": now + expiry,
@@ -264,8 +266,11 @@ class TencentProvider(Provider):
         @blp.route("/upload-signature", methods=["POST"])
         @blp.arguments(UploadSignatureArgs)
         @blp.response(200, UploadSignatureSchema)
+        @blp.alt_response(503, description="the key pair is not configured")
         def make_upload_signature(args: dict[str, Any]) -> dict[str, Any]:
             """Sign a client upload: original = url-encoded fields, signature = base64(HMAC-SHA1 + original)."""
+            if {"secret_id", "secret_key"} & set(provider.missing_settings()):
+                abort(503, message="Tencent VOD credentials are not configured")
             try:
                 return provider.upload_signature(**args)
             except ProviderError as exc:

@@ -404,3 +404,13 @@ def test_upload_signature_expiry_is_at_most_90_days():
     assert fields["vodSubAppId"] == "1500" and made["expires_at"] == int(fields["expireTime"])
     with pytest.raises(PermanentProviderError, match="90 days"):
         provider.upload_signature(expiry_s=90 * 86400 + 1)
+
+
+def test_upload_signature_route_without_keys_is_unavailable():
+    flask = pytest.importorskip("flask")
+    flask_smorest = pytest.importorskip("flask_smorest")
+    app = flask.Flask("signature-test")
+    app.config.update(API_TITLE="t", API_VERSION="1", OPENAPI_VERSION="3.0.3")
+    flask_smorest.Api(app).register_blueprint(TencentProvider({}).api_blueprint(), url_prefix="/providers/tencent")
+    answer = app.test_client().post("/providers/tencent/upload-signature", json={})
+    assert answer.status_code == 503 and "not configured" in answer.get_json()["message"]
