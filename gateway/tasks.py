@@ -147,6 +147,7 @@ def apply_status(services: Services, job: Job, status: ProviderStatus) -> None:
             j.details = status.details or j.details
             j.progress = status.progress if status.progress is not None else j.progress
             j.provider_params.update(status.reference)
+            j.provider_info.update(status.info)
             return True
 
         services.store.update(job.id, change)
@@ -223,6 +224,7 @@ def dispatch(job_id: str) -> None:
         if j.terminal and j.status != CANCELLED:
             return False
         j.provider_params.update(submission.reference)
+        j.provider_info.update(submission.status.info)
         j.submitted_at = now()
         if not j.terminal:
             j.details = submission.status.details or j.details
@@ -337,7 +339,7 @@ def complete(services: Services, job: Job, result: CaptionResult) -> None:
         j.error = None
         if result.details.get("language") and j.language == "auto":
             j.language = result.details["language"]
-        j.provider_info = dict(result.details)
+        j.provider_info = {**j.provider_info, **result.details}
         return True
 
     done = services.store.update(job.id, change)

@@ -116,9 +116,6 @@ class AmaraProvider(Provider):
         super().__init__(settings, session)
         self.base_url = str(self.settings.get("base_url") or "https://amara.org/api").rstrip("/")
         self.timeout_s = float(self.settings.get("timeout_s", 30))
-        for name in ("poll_initial", "poll_factor", "poll_max_interval", "max_wait"):
-            if self.settings.get(name) not in (None, ""):
-                setattr(self, name, float(self.settings[name]))
 
     # -- the job's life ----------------------------------------------------------------------
 

@@ -67,13 +67,19 @@ class JobView:
 
 @dataclass
 class ProviderStatus:
-    """Where the provider is with a job. ``details`` is the provider's own status words."""
+    """Where the provider is with a job. ``details`` is the provider's own status words.
+
+    ``reference`` is merged into the job's ``provider_params`` (ids the provider needs later);
+    ``info`` into its ``provider_info`` (what a user should see while the job runs, such as the
+    link to the provider's review editor). Neither may hold a secret.
+    """
 
     state: State
     details: str = ""
     progress: int | None = None
     error: str | None = None
     reference: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,6 +147,7 @@ class Provider:
       ``parse_callback`` verifies, so they are accepted without the per-job token.
     - ``poll_initial``/``poll_factor``/``poll_max_interval``: the polling backoff, seconds.
     - ``max_wait``: seconds after submission before the job fails as timed out.
+      These four may also be set per deployment as settings of the same names.
     - ``queue``: the worker queue for ``submit`` (``"asr"`` for heavy local work).
     - ``input_kind``: ``"media"`` (a video or audio to caption) or ``"captions"`` (a caption file).
     - ``synchronous``: ``submit`` does the whole work and returns the result (local providers);
@@ -169,9 +176,15 @@ class Provider:
     events_interval: ClassVar[float | None] = None
     required_settings: ClassVar[tuple[str, ...]] = ()
 
+    #: Class timings a deployment (or a test against a simulator) may set per provider.
+    TIMING_SETTINGS: ClassVar[tuple[str, ...]] = ("poll_initial", "poll_factor", "poll_max_interval", "max_wait")
+
     def __init__(self, settings: Mapping[str, Any] | None = None, session: requests.Session | None = None) -> None:
         self.settings: Mapping[str, Any] = settings or {}
         self.session = session or requests.Session()
+        for name in self.TIMING_SETTINGS:
+            if self.settings.get(name) not in (None, ""):
+                setattr(self, name, float(self.settings[name]))
 
     def missing_settings(self) -> list[str]:
         """The ``required_settings`` this instance was not given (empty when configured)."""

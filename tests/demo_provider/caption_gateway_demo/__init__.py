@@ -54,7 +54,6 @@ class DemoProvider(Provider):
     def __init__(self, settings=None, session=None) -> None:
         super().__init__(settings, session)
         self.base_url = str(self.settings.get("base_url", "http://127.0.0.1:9999")).rstrip("/")
-        self.max_wait = float(self.settings.get("max_wait", type(self).max_wait))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.settings.get('api_key', '')}"}
