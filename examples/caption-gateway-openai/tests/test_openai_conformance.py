@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from caption_gateway_openai import OpenAIProvider
 from caption_gateway_openai.testing import TranscriptionServer
-from conftest import make_job, make_provider
+from openai_test_support import make_job, make_provider
 
 from providers.base import JobView, Provider
 from providers.testing import ProviderConformance

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from caption_gateway_openai.testing import TranscriptionServer
-from conftest import API_KEY, SCRIPT, make_job, make_provider
+from openai_test_support import API_KEY, SCRIPT, make_job, make_provider
 
 import formats
 from providers.errors import PermanentProviderError, TransientProviderError
