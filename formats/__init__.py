@@ -8,7 +8,8 @@ providers or storage.
 from formats.convert import INPUT_TYPES, OUTPUT_TYPES, read, sniff, write
 from formats.errors import CaptionFormatError
 from formats.linter import Check, QualityReport, lint
-from formats.model import Captions, Cue, Word
+from formats.model import Captions, Cue, ReadWarning, Word
+from formats.normalize import NormalisationReport, normalise
 from formats.profiles import PROFILES, StyleProfile, get_profile
 from formats.segmenter import resegment, segment
 from formats.transcript import transcript
@@ -22,12 +23,15 @@ __all__ = [
     "Captions",
     "Check",
     "Cue",
+    "NormalisationReport",
     "QualityReport",
+    "ReadWarning",
     "StyleProfile",
     "ValidationIssue",
     "Word",
     "get_profile",
     "lint",
+    "normalise",
     "read",
     "resegment",
     "segment",

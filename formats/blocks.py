@@ -23,9 +23,9 @@ from collections.abc import Callable
 from itertools import islice
 
 from formats.errors import CaptionFormatError
-from formats.model import Captions, Cue
-from formats.normalize import normalize
+from formats.model import Captions, Cue, ReadWarning
 from formats.timecode import TimeRangeError
+from formats.webvtt_parser import parse_settings
 
 Timing = Callable[[str], "tuple[int, int, str] | None"]
 LineFilter = Callable[[list[str]], "tuple[list[str], str | None]"]
@@ -36,8 +36,10 @@ _COMMENT_WORDS = ("NOTE", "STYLE", "REGION")
 # one blank line (or the end of the file). Each part is delimited by a newline, so a match never
 # backtracks beyond the optional identifier.
 _TIMES = r"(\d\d):([0-5]\d):([0-5]\d)[,.](\d\d\d) --> (\d\d):([0-5]\d):([0-5]\d)[,.](\d\d\d)(?:[ \t][^\n]*)?\n"
+# WebVTT: '.' only, and the settings after the end time are kept (see formats.webvtt_parser).
+_VTT_TIMES = r"(\d\d):([0-5]\d):([0-5]\d)\.(\d\d\d) --> (\d\d):([0-5]\d):([0-5]\d)\.(\d\d\d)([ \t][^\n]*)?\n"
 _SRT_BLOCK_RE = re.compile(r"(?:\d+\n)?" + _TIMES + r"((?:[^\n]+\n)*)(?:\n+|\Z)")
-_VTT_BLOCK_RE = re.compile(r"(?:([^\n]+)\n)?" + _TIMES + r"((?:[^\n]+\n)*)(?:\n+|\Z)")
+_VTT_BLOCK_RE = re.compile(r"(?:([^\n]+)\n)?" + _VTT_TIMES + r"((?:[^\n]+\n)*)(?:\n+|\Z)")
 
 
 def _is_comment_start(line: str) -> bool:
@@ -85,11 +87,13 @@ def fast_cues(text: str, *, vtt_ids: bool, text_filter: LineFilter, pos: int = 0
             return None
         pos = m.end()
         g = m.groups()
+        ident = settings = ""
         if vtt_ids:
-            ident = g[0]
-            if ident is not None and ("-->" in ident or ident.startswith(_COMMENT_WORDS)):
+            ident = g[0] or ""
+            if "-->" in ident or ident.startswith(_COMMENT_WORDS):
                 return None
-            g = g[1:]
+            settings = parse_settings(g[9]) if g[9] else ""
+            g = g[1:9] + g[10:]
         body = g[8]
         if body:
             if "-->" in body or body[0] == " " or " \n" in body or "\n " in body or "\t" in body:
@@ -103,7 +107,10 @@ def fast_cues(text: str, *, vtt_ids: bool, text_filter: LineFilter, pos: int = 0
             speaker = None
         start = int(g[0]) * 3_600_000 + int(g[1]) * 60_000 + int(g[2]) * 1000 + int(g[3])
         stop = int(g[4]) * 3_600_000 + int(g[5]) * 60_000 + int(g[6]) * 1000 + int(g[7])
-        cues.append(Cue(start, stop, lines, speaker))
+        if ident or settings:
+            cues.append(Cue(start, stop, lines, speaker, identifier=ident, settings=settings))
+        else:
+            cues.append(Cue(start, stop, lines, speaker))
     return cues
 
 
@@ -127,11 +134,12 @@ def parse_blocks(
     ``text_filter`` turns a cue's raw text lines into plain lines and an optional speaker.
     """
     cues: list[Cue] = []
-    cue_lines: list[int] = []
+    warnings: list[ReadWarning] = []
     buf: list[str] = []  # stripped lines since the last timing line; "" marks a blank line
     buf_start = first  # index of buf[0] in lines
     start = end = 0
     in_cue = False
+    broken = False  # after a timing line that does not parse: its cue's text is skipped
     skipping = False  # inside a NOTE/STYLE/REGION block
     separated = _has_blank_lines(lines, first)
     expected: str | None = None  # the next cue number if cues are numbered
@@ -142,9 +150,25 @@ def parse_blocks(
             text, speaker = text_filter([b for b in buf if b])
             cues.append(Cue(start, end, text, speaker))
             return
+        if broken:
+            return
         for offset, extra in enumerate(buf):
             if extra:
-                raise CaptionFormatError(stray_text, line=buf_start + offset + 1, fmt=fmt)
+                warnings.append(ReadWarning(buf_start + offset + 1, f"skipped: {stray_text}"))
+                return
+
+    def drop_number(last_is_timing: bool) -> None:
+        """Take the next cue's number (or WebVTT identifier) off the end of the buffer."""
+        nonlocal expected
+        if not buf:
+            return
+        last = buf[-1]
+        block_start = buf[-2] == "" if len(buf) >= 2 else not in_cue
+        if _is_number(last) and (block_start or not separated or last == expected):
+            expected = _next_number(last)
+            buf.pop()
+        elif vtt_ids and last and block_start and last_is_timing:
+            buf.pop()
 
     for idx in range(first, len(lines)):
         line = lines[idx].strip()
@@ -156,33 +180,35 @@ def parse_blocks(
             skipping = True
             continue
         parsed = None
+        problem = None
         if ":" in line:
             try:
                 parsed = timing(line)
             except TimeRangeError as exc:
-                raise CaptionFormatError(str(exc), line=idx + 1, fmt=fmt) from None
-            if parsed is None and malformed(line):
-                raise CaptionFormatError(f"malformed timing line {line[:60]!r}", line=idx + 1, fmt=fmt)
+                problem = str(exc)
+            if parsed is None and problem is None and malformed(line):
+                problem = f"malformed timing line {line[:60]!r}"
+        if problem is not None:
+            drop_number(False)
+            close_block("text before the first cue timing")
+            warnings.append(ReadWarning(idx + 1, f"cue skipped: {problem}"))
+            in_cue, broken, buf, buf_start = False, True, [], idx + 1
+            continue
         if parsed is None:
             if not skipping:
                 buf.append(line)
             continue
         skipping = False  # a timing line ends a comment block even without the blank line
-        if buf:
-            last = buf[-1]
-            block_start = buf[-2] == "" if len(buf) >= 2 else not in_cue
-            if _is_number(last) and (block_start or not separated or last == expected):
-                expected = _next_number(last)
-                buf.pop()  # the next cue's number
-            elif vtt_ids and last and block_start:
-                buf.pop()  # the next cue's identifier
+        drop_number(True)
         close_block("text before the first cue timing")
         start, end, _settings = parsed
-        cue_lines.append(idx + 1)
-        in_cue = True
+        in_cue, broken = True, False
         buf = []
         buf_start = idx + 1
     close_block("text but no cue timing found")
-    if not in_cue:
-        raise CaptionFormatError("no cues found", line=None, fmt=fmt)
-    return Captions(cues=normalize(cues, fmt=fmt, lines=cue_lines), language=language)
+    if not cues:
+        reason = warnings[0] if warnings else None
+        raise CaptionFormatError(
+            f"no cues found ({reason.message})" if reason else "no cues found", line=reason and reason.line, fmt=fmt
+        )
+    return Captions(cues=cues, language=language, warnings=warnings)

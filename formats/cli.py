@@ -110,7 +110,7 @@ def _lint(args: argparse.Namespace) -> int:
 
 def _readable_type(path: str) -> str | None:
     kind = _type_of(path)
-    return kind if kind in ("vtt", "srt", "sbv", "dfxp", "ttml", "json") else None
+    return kind if kind in ("vtt", "srt", "sbv", "dfxp", "ttml", "json", "scc") else None
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -14,16 +14,23 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import BinaryIO
 
-from formats import jsonfmt, sbv, scc, srt, transcript, ttml, webvtt
+from formats import jsonfmt, sbv, scc, scc_reader, srt, transcript, ttml, webvtt
 from formats.errors import CaptionFormatError
 from formats.model import Captions
 from formats.text import decode
 
 OUTPUT_TYPES: tuple[str, ...] = ("vtt", "srt", "txt", "json", "dfxp", "ttml", "scc", "sbv")
-INPUT_TYPES: tuple[str, ...] = ("vtt", "srt", "sbv", "dfxp", "ttml", "json")
+INPUT_TYPES: tuple[str, ...] = ("vtt", "srt", "sbv", "dfxp", "ttml", "json", "scc")
 
 _ALIASES = {"webvtt": "vtt", "xml": "ttml", "subrip": "srt", "text": "txt", "dfxp": "ttml"}
-_READERS = {"vtt": webvtt.parse, "srt": srt.parse, "sbv": sbv.parse, "ttml": ttml.parse, "json": jsonfmt.parse}
+_READERS = {
+    "vtt": webvtt.parse,
+    "srt": srt.parse,
+    "sbv": sbv.parse,
+    "ttml": ttml.parse,
+    "json": jsonfmt.parse,
+    "scc": scc_reader.parse,
+}
 _WRITERS = {
     "vtt": webvtt.render,
     "srt": srt.render,
@@ -48,7 +55,7 @@ def sniff(text: str) -> str:
     if head.startswith(("{", "[")):
         return "json"
     if head.startswith("Scenarist_SCC"):
-        raise CaptionFormatError("SCC can be written but not read", line=1, fmt="scc")
+        return "scc"
     sample = head[:20000]
     if "-->" in sample:
         return "srt"

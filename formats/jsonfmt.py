@@ -12,7 +12,7 @@ from typing import Any
 
 from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue, Word
-from formats.normalize import normalize, prepared
+from formats.normalize import prepared
 from formats.timecode import MAX_HOURS, MAX_MS
 
 
@@ -124,4 +124,4 @@ def parse(text: str, language: str = "en") -> Captions:
     if not raw_cues:
         raise CaptionFormatError("no cues found", fmt="json")
     cues = [_cue(obj, i) for i, obj in enumerate(raw_cues)]
-    return Captions(cues=normalize(cues, fmt="json"), language=lang)
+    return Captions(cues=cues, language=lang)

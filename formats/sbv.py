@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from formats.blocks import parse_blocks
 from formats.model import Captions
-from formats.normalize import ordered
+from formats.normalize import writable
 from formats.srt import plain_text
 from formats.text import cue_text, split_lines
 from formats.timecode import format_sbv, looks_like_sbv_timing, parse_sbv_timing
@@ -27,7 +27,7 @@ def parse(text: str, language: str = "en") -> Captions:
 
 def iter_render(captions: Captions) -> Iterator[str]:
     """The file in pieces (one per cue), so large tracks can be streamed."""
-    for cue in ordered(captions.cues):
+    for cue in writable(captions.cues):
         text = cue_text(cue.lines)
         yield f"{format_sbv(cue.start)},{format_sbv(cue.end)}\n{text}\n\n"
 

@@ -273,7 +273,7 @@ def _schedule(captions: list[_Caption]) -> list[tuple[int, list[str]]]:
 
 def _captions(captions: Captions) -> list[_Caption]:
     out: list[_Caption] = []
-    for cue in prepared(captions.cues):
+    for cue in prepared(captions.cues, one_at_a_time=True):
         rows = rows_for(cue.lines)
         if rows:
             out.extend(_Caption(ms_to_frame(s), ms_to_frame(e), r) for s, e, r in _chunks(rows, cue.start, cue.end))

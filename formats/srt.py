@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
-from formats.normalize import normalize, ordered
+from formats.normalize import writable
 from formats.text import SRT_TAG_RE, cue_text, split_lines, strip_tags
 from formats.timecode import looks_like_arrow_timing, parse_arrow_timing, span_fields
 
@@ -32,7 +32,7 @@ def parse(text: str, language: str = "en") -> Captions:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     cues = fast_cues(text, vtt_ids=False, text_filter=plain_text)
     if cues:
-        return Captions(cues=normalize(cues, fmt="srt"), language=language)
+        return Captions(cues=cues, language=language)
     return parse_blocks(
         split_lines(text),
         fmt="srt",
@@ -51,7 +51,7 @@ _CUE = "%d\n%02d:%02d:%02d,%03d --> %02d:%02d:%02d,%03d\n%s\n\n"
 def iter_render(captions: Captions) -> Iterator[str]:
     """The file in pieces (one per cue), so large tracks can be streamed."""
     cue_format = _CUE
-    for n, cue in enumerate(ordered(captions.cues), 1):
+    for n, cue in enumerate(writable(captions.cues), 1):
         text = cue_text(cue.lines)
         if "-->" in text:
             text = text.replace("-->", "->")

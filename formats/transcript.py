@@ -17,7 +17,7 @@ def transcript(captions: Captions, speakers: bool = True) -> str:
     paragraphs: list[tuple[str | None, list[str]]] = []
     prev_end: int | None = None
     prev_speaker: str | None = None
-    for cue in prepared(captions.cues):
+    for cue in prepared(captions.cues, one_at_a_time=True):
         if not cue.lines:
             continue
         text = " ".join(cue.lines)

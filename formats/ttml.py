@@ -20,8 +20,8 @@ import re
 from typing import TYPE_CHECKING
 
 from formats.errors import CaptionFormatError
-from formats.model import Captions, Cue
-from formats.normalize import normalize, prepared
+from formats.model import Captions, Cue, ReadWarning
+from formats.normalize import prepared
 from formats.text import escape_xml
 from formats.timecode import MAX_MS, TimeRangeError, format_vtt
 
@@ -35,6 +35,9 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 IMSC1_TEXT = "http://www.w3.org/ns/ttml/profile/imsc1/text"
 
 _CLOCK_RE = re.compile(r"^(\d+):(\d{2}):(\d{2})(?:(\.\d+)|:(\d+(?:\.\d+)?))?$")
+# Not TTML, but written by Apple's and other tools: ``m:ss.fff`` clock times and bare seconds.
+_SHORT_CLOCK_RE = re.compile(r"^(\d+):(\d{2})(\.\d+)?$")
+_BARE_SECONDS_RE = re.compile(r"^\d+(?:\.\d+)?$")
 _OFFSET_RE = re.compile(r"^(\d+(?:\.\d+)?)(h|ms|m|s|f|t)$")
 _WS_RE = re.compile(r"\s+")
 _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -99,6 +102,11 @@ class _Timing:
             if frames:
                 seconds += float(frames) / self.frame_rate
             ms = seconds * 1000
+        elif _SHORT_CLOCK_RE.match(v):
+            mi, s, frac = _SHORT_CLOCK_RE.match(v).groups()  # type: ignore[union-attr]
+            ms = (int(mi) * 60 + int(s) + (float(frac) if frac else 0)) * 1000
+        elif _BARE_SECONDS_RE.match(v):
+            ms = float(v) * 1000
         else:
             m = _OFFSET_RE.match(v)
             if m is None:
@@ -211,7 +219,7 @@ def parse(text: str, language: str = "en") -> Captions:
             if agent_id and name:
                 agents[agent_id] = name.strip()
     cues: list[Cue] = []
-    cue_lines: list[int] = []
+    warnings: list[ReadWarning] = []
 
     def error(message: str, el: Element) -> CaptionFormatError:
         ident = el.get(f"{{{XML_NS}}}id")
@@ -254,14 +262,27 @@ def parse(text: str, language: str = "en") -> Captions:
                     ends.append(e)
                 span_extent(child, b, e, out, ends)
 
-    def visit(el: Element, begin: int | None, end: int | None) -> None:
+    def visit(el: Element, begin: int | None, end: int | None) -> int | None:
+        """Add the cues of ``el`` inside its parent's ``[begin, end]``; returns ``el``'s end. An
+        element with a broken time is skipped (with its content) as a warning."""
         tag = _local(el.tag)
-        if tag in ("body", "div", "p"):
-            begin, end = interval(el, begin, end)
-        if tag != "p":
-            for child in el:
-                visit(child, begin, end)
-            return
+        try:
+            if tag in ("body", "div", "p"):
+                begin, end = interval(el, begin, end)
+            if tag == "p":
+                return paragraph(el, begin, end)
+        except CaptionFormatError as exc:
+            warnings.append(ReadWarning(exc.line, f"skipped: {exc.reason}"))
+            return None
+        sequential = el.get("timeContainer") == "seq"
+        running = begin
+        for child in el:
+            child_end = visit(child, running if sequential else begin, end)
+            if sequential and child_end is not None:
+                running = child_end
+        return end
+
+    def paragraph(el: Element, begin: int | None, end: int | None) -> int:
         if begin is None or end is None:
             begins: list[int] = []
             ends: list[int] = []
@@ -279,11 +300,13 @@ def parse(text: str, language: str = "en") -> Captions:
         agent = el.get(f"{{{TTM_NS}}}agent")
         speaker = agents.get(agent.split()[0]) if agent and agent.split() else None
         cues.append(Cue(begin, end, _paragraph_lines(el), speaker))
-        cue_lines.append(element_lines.get(id(el), 0))
+        return end
 
     body = next((c for c in root if _local(c.tag) == "body"), None)
     if body is not None:
         visit(body, None, None)
     if not cues:
-        raise CaptionFormatError("no timed <p> elements found", fmt="ttml")
-    return Captions(cues=normalize(cues, fmt="ttml", lines=cue_lines), language=lang)
+        first = warnings[0] if warnings else None
+        reason = f"no timed <p> elements found ({first.message})" if first else "no timed <p> elements found"
+        raise CaptionFormatError(reason, line=first.line if first else None, fmt="ttml")
+    return Captions(cues=cues, language=lang, warnings=warnings)

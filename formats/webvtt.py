@@ -1,8 +1,9 @@
 """WebVTT: lenient reader, strict writer.
 
-Reader: a missing ``WEBVTT`` header is tolerated; header lines up to the first blank line are
-skipped; ``NOTE``/``STYLE``/``REGION`` blocks are skipped; cue settings are ignored; tags are removed,
-character references resolved, and a leading ``<v Name>`` becomes the cue's speaker.
+Reader: the WebVTT parser algorithm (:mod:`formats.webvtt_parser`): the cues a browser shows, with
+their identifiers and valid settings; a block it skips is a warning with its line, never an error.
+A missing ``WEBVTT`` header is tolerated (with a warning). Tags are removed, character references
+resolved, and a leading ``<v Name>`` becomes the cue's speaker.
 
 Writer: ``WEBVTT`` header, cues sorted and non-overlapping (see :mod:`formats.normalize`), text
 escaped (``&amp; &lt; &gt;``, so no ``-->`` can appear), the speaker as a ``<v Name>`` voice tag.
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from formats.blocks import fast_cues, parse_blocks
-from formats.model import Captions
-from formats.normalize import normalize, ordered
-from formats.text import VOICE_RE, cue_text, escape_vtt, split_lines, strip_tags, unescape_entities
-from formats.timecode import looks_like_arrow_timing, parse_arrow_timing, span_fields
+from formats.blocks import fast_cues
+from formats.model import Captions, Cue
+from formats.normalize import writable
+from formats.text import VOICE_RE, cue_text, escape_vtt, strip_tags, unescape_entities
+from formats.timecode import span_fields
+from formats.errors import CaptionFormatError
+from formats.webvtt_parser import has_signature, parse_document, prepare_input
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -40,31 +43,25 @@ def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
 
 
 def parse(text: str, language: str = "en") -> Captions:
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """Read WebVTT as the WebVTT parser algorithm does (see :mod:`formats.webvtt_parser`); the
+    fast path takes textbook files and gives the same cues."""
+    text = prepare_input(text)
     if text.startswith("WEBVTT"):
         body = text.find("\n\n")
         if body != -1 and "-->" not in text[:body]:
             cues = fast_cues(text, vtt_ids=True, text_filter=plain_text, pos=body + 2)
-            if cues:
-                return Captions(cues=normalize(cues, fmt="vtt"), language=language)
-    lines = split_lines(text)
-    first = 0
-    if lines and lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-        first = 1
-        while first < len(lines) and lines[first].strip() and "-->" not in lines[first]:
-            first += 1
-    return parse_blocks(
-        lines,
-        fmt="vtt",
-        timing=parse_arrow_timing,
-        malformed=looks_like_arrow_timing,
-        vtt_ids=True,
-        comments=True,
-        text_filter=plain_text,
-        language=language,
-        first=first,
-    )
+            if cues is not None:
+                return Captions(cues=cues, language=language)
+    parsed = parse_document(text)
+    if not parsed.cues and not has_signature(text):
+        first = parsed.warnings[1] if len(parsed.warnings) > 1 else None
+        reason = f"no cues found ({first.message})" if first else "no cues found"
+        raise CaptionFormatError(reason, line=first.line if first else None, fmt="vtt")
+    cues = []
+    for block in parsed.cues:
+        lines, speaker = plain_text(block.text.split("\n")) if block.text else ([], None)
+        cues.append(Cue(block.start, block.end, lines, speaker, identifier=block.identifier, settings=block.settings))
+    return Captions(cues=cues, language=language, warnings=parsed.warnings)
 
 
 def _voice(name: str) -> str:
@@ -75,19 +72,42 @@ def _voice(name: str) -> str:
 
 
 _CUE = "%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n\n"
+_CUE_WITH_SETTINGS = "%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d %s\n%s\n\n"
+
+
+def _identifier_line(identifier: str) -> str:
+    """The cue's identifier line (with its line end), or "" when it cannot be written safely."""
+    line = " ".join(identifier.split("\n")).replace("\r", " ")
+    if not line.strip() or "-->" in line or line.startswith(("NOTE", "STYLE", "REGION")):
+        return ""
+    return line + "\n"
+
+
+def _settings_text(settings: str) -> str:
+    """Cue settings to write: region settings are dropped (the REGION blocks are not kept)."""
+    return " ".join(word for word in settings.split(" ") if word and not word.startswith("region:"))
 
 
 def iter_render(captions: Captions) -> Iterator[str]:
     """The file in pieces (one per cue), so large tracks can be streamed."""
     yield "WEBVTT\n\n"
     cue_format = _CUE
-    for cue in ordered(captions.cues):
+    for cue in writable(captions.cues):
         text = cue_text(cue.lines)
         if "&" in text or "<" in text or ">" in text:
             text = escape_vtt(text)
         if cue.speaker and cue.speaker.strip():
             text = _voice(cue.speaker) + text
-        yield cue_format % (*span_fields(cue.start, cue.end), text)
+        if not (cue.identifier or cue.settings):
+            yield cue_format % (*span_fields(cue.start, cue.end), text)
+            continue
+        settings = _settings_text(cue.settings)
+        timing = (
+            _CUE_WITH_SETTINGS % (*span_fields(cue.start, cue.end), settings, text)
+            if settings
+            else cue_format % (*span_fields(cue.start, cue.end), text)
+        )
+        yield _identifier_line(cue.identifier) + timing
 
 
 def render(captions: Captions) -> str:
