@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from formats.blocks import fast_cues
+from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue
 from formats.normalize import writable
 from formats.text import VOICE_RE, cue_text, escape_vtt, strip_tags, unescape_entities
 from formats.timecode import span_fields
-from formats.errors import CaptionFormatError
 from formats.webvtt_parser import has_signature, parse_document, prepare_input
 
 
