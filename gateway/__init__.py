@@ -172,7 +172,7 @@ def _server_folders() -> list[str]:
 def _hide_paths(value: Any) -> Any:
     """``value`` with every absolute path under a server folder replaced by ``<path>``."""
     if isinstance(value, dict):
-        return {k: _hide_paths(v) for k, v in value.items()}
+        return {_hide_paths(k): _hide_paths(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_hide_paths(v) for v in value]
     if isinstance(value, str) and "/" in value:

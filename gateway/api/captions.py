@@ -147,7 +147,8 @@ def refuse_unknown_file_parts() -> None:
     unknown = sorted(set(request.files) - set(FILE_PARTS))
     if unknown:
         errors = {name: [f"Unknown file part {name!r}; file parts are {' and '.join(FILE_PARTS)}"] for name in unknown}
-        abort(400, message=f"unknown multipart file part {unknown[0]!r}", errors={"files": errors})
+        message = f"unknown multipart file part {unknown[0]!r}; file parts are {' and '.join(FILE_PARTS)}"
+        abort(400, message=message, errors={"files": errors})
 
 
 def provider_class_or_400(svc: Services, provider_id: str):
