@@ -42,6 +42,8 @@ SEARCH_SHARE = 0.3
 MIN_PART_S = 2.0
 #: Each new plan leaves this much more room when a part came out over the limit (variable bit rate).
 PLAN_MARGIN = 0.85
+#: Frames measured at once (about 3 minutes of audio).
+_FRAMES_PER_BLOCK = 4096
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,22 @@ def uploads(media: Path, folder: Path, *, max_bytes: int, encoding: str, bitrate
         return [Upload(media, 0.0, None, mime_type(media))]
     codec = "mp3" if encoding == "auto" else encoding
     samples = decode(media)
-    whole = encode(samples, folder / "audio", codec, bitrate)
-    if whole.stat().st_size <= max_bytes:
-        return [Upload(whole, 0.0, len(samples) / SAMPLE_RATE, ENCODINGS[codec][3])]
-    bytes_per_s = whole.stat().st_size / (len(samples) / SAMPLE_RATE)
-    whole.unlink()
+    duration_s = len(samples) / SAMPLE_RATE
+    bytes_per_s = expected_bytes_per_s(codec, bitrate)
+    if bytes_per_s is None or duration_s * bytes_per_s <= max_bytes * 1.1:
+        whole = encode(samples, folder / "audio", codec, bitrate)
+        if whole.stat().st_size <= max_bytes:
+            return [Upload(whole, 0.0, duration_s, ENCODINGS[codec][3])]
+        bytes_per_s = whole.stat().st_size / duration_s
+        whole.unlink()
     return split(samples, folder, max_bytes=max_bytes, codec=codec, bitrate=bitrate, bytes_per_s=bytes_per_s)
+
+
+def expected_bytes_per_s(codec: str, bitrate: int) -> float | None:
+    """What a second of 16 kHz mono audio takes in ``codec``; ``None`` where only encoding tells (FLAC)."""
+    if codec == "wav":
+        return SAMPLE_RATE * 2.0
+    return bitrate / 8 if codec in ("mp3", "ogg") else None
 
 
 def split(
@@ -129,11 +141,18 @@ def quiet_cuts(samples: np.ndarray, part_s: float) -> list[int]:
 
 
 def _smoothed_loudness(samples: np.ndarray, frame: int) -> np.ndarray:
-    """Mean square of each frame, averaged over :data:`QUIET_STRETCH_S` around it."""
+    """Mean square of each frame, averaged over :data:`QUIET_STRETCH_S` around it.
+
+    Computed a block of frames at a time, so hours of audio need no float copy of every sample.
+    """
     frames = math.ceil(len(samples) / frame)
-    padded = np.zeros(frames * frame, dtype=np.float32)
-    padded[: len(samples)] = samples.astype(np.float32) / 32768.0
-    power = (padded.reshape(frames, frame) ** 2).mean(axis=1)
+    power = np.empty(frames, dtype=np.float32)
+    for first in range(0, frames, _FRAMES_PER_BLOCK):
+        piece = samples[first * frame : (first + _FRAMES_PER_BLOCK) * frame].astype(np.float32) / 32768.0
+        count = math.ceil(len(piece) / frame)
+        padded = np.zeros(count * frame, dtype=np.float32)
+        padded[: len(piece)] = piece
+        power[first : first + count] = (padded.reshape(count, frame) ** 2).mean(axis=1)
     width = max(1, int(QUIET_STRETCH_S / FRAME_S))
     return np.convolve(power, np.ones(width) / width, mode="same")
 
