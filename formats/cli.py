@@ -1,6 +1,6 @@
 """The ``captions`` command: convert, lint and validate caption files.
 
-    captions convert IN OUT [--from FMT] [--to FMT] [--profile NAME] [--resegment]
+    captions convert IN OUT [--from FMT] [--to FMT] [--profile NAME] [--resegment] [--normalise]
     captions lint FILE [--profile NAME] [--json]       (exit 1 when there are violations)
     captions validate FILE.vtt                           (exit 1 when there are issues)
 
@@ -77,6 +77,8 @@ def _convert_files(args: argparse.Namespace, src: str | None, dst: str, profile:
     text = decode(_read_bytes(args.input))  # the bytes are freed before parsing: large files stay small
     captions = read_text(text, src)
     del text
+    if args.normalise:
+        captions, _ = formats.normalise(captions)
     if args.resegment or args.profile:  # naming a profile asks for captions that follow it
         captions = formats.resegment(captions, profile)
     if args.output == "-":
@@ -134,6 +136,11 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("--to", dest="target_format", help="output type (default: from the output extension)")
     conv.add_argument("--profile", help="re-cut the cues to this style profile (netflix-en, bbc, cea608, ...)")
     conv.add_argument("--resegment", action="store_true", help="re-cut the cues to the default profile (netflix-en)")
+    conv.add_argument(
+        "--normalise",
+        action="store_true",
+        help="sort the cues, merge cues that share a start, trim overlaps, fix ends before starts",
+    )
     conv.set_defaults(func=_convert)
     lint = sub.add_parser("lint", help="report caption quality against a style profile")
     lint.add_argument("file")

@@ -5,7 +5,10 @@ formatting tags such as ``<i>`` stripped, though model text is normally plain al
 line breaks count as one character each when the profile's ``count_spaces`` is set, the default),
 line length, lines per cue, minimum and maximum duration, overlaps, out-of-order starts and empty
 cues; words per minute is reported for information. Each check gives a count, a share and the
-indices (0-based, in track order) of the first offending cues.
+indices (0-based, in track order) of the first offending cues. ``normalisation`` says what
+:func:`formats.normalise` would change (cues sharing a start merged, overlaps trimmed, ends before
+starts fixed, cues sorted): formats that show one caption at a time (SCC) and ``captions convert
+--normalise`` apply it; the track itself keeps what its source said.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from formats.model import Captions
+from formats.normalize import NormalisationReport, normalisation_needed
 from formats.profiles import StyleProfile, get_profile
 from formats.text import KNOWN_TAG_RE, char_count, strip_tags
 
@@ -63,6 +67,7 @@ class QualityReport:
     overlaps: Check
     out_of_order: Check
     empty: Check
+    normalisation: NormalisationReport = field(default_factory=NormalisationReport)
 
     CHECKS = (
         "over_cps",
@@ -90,6 +95,7 @@ class QualityReport:
         }
         for name in self.CHECKS:
             out[name] = getattr(self, name).to_dict()
+        out["normalisation"] = self.normalisation.to_dict()
         return out
 
 
@@ -143,4 +149,5 @@ def lint(captions: Captions, profile: StyleProfile | None = None) -> QualityRepo
         overlaps=overlaps,
         out_of_order=order,
         empty=empty,
+        normalisation=normalisation_needed(cues),
     )

@@ -1,7 +1,8 @@
 """Scenarist SCC reader: a CEA-608 decoder for channel 1 (pop-on, roll-up and paint-on captions).
 
 Each line is a timecode (``HH:MM:SS;FF`` drop-frame or ``HH:MM:SS:FF``, 29.97 fps) and byte pairs
-with odd parity; the decoder takes one pair per frame from the line's timecode on. It keeps the
+with odd parity. What a line changes on screen takes effect at the line's timecode, as in ffmpeg
+(files put ``EOC`` on a line of its own at the caption's start frame). The decoder keeps the
 displayed and the non-displayed memory (15 rows of 32 columns) as a television decoder does, and
 a cue is what the screen shows from one change to the next:
 
@@ -200,9 +201,8 @@ def parse(text: str, language: str = "en") -> Captions:
         if match is None:
             warnings.append(ReadWarning(number, f"skipped: not a timecode and byte pairs {line[:40]!r}"))
             continue
-        frame = _frame(match)
-        for k, word in enumerate(match.group(6).split()):
-            last_ms = frame_to_ms(frame + k)
+        last_ms = frame_to_ms(_frame(match))
+        for word in match.group(6).split():
             decoder.pair(int(word[:2], 16) & 0x7F, int(word[2:], 16) & 0x7F, last_ms)
         if decoder.mode != "pop-on":
             decoder.show(last_ms)

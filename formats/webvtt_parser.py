@@ -13,9 +13,10 @@ suite checks it (our copy: ``tests/data/formats/wpt``). In short:
 - ``STYLE`` and ``REGION`` blocks count only before the first cue; ``NOTE`` blocks are comments;
 - cue settings that are not valid are ignored one by one, the last valid one of a name wins.
 
-Our reader is lenient where the algorithm would give nothing at all: a missing ``WEBVTT`` line is a
-warning, not an empty track. Every skipped block is a :class:`~formats.model.ReadWarning` with the
-line it starts on.
+Our reader departs from the algorithm in two lenient ways: a missing ``WEBVTT`` line is a warning,
+not an empty track, and a timestamp may have SRT's ``,`` before its milliseconds (files converted
+from SRT by hand; :func:`formats.validate_webvtt` still reports it). Every skipped block is a
+:class:`~formats.model.ReadWarning` with the line it starts on.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def parse_timestamp(line: str, pos: int) -> tuple[int, int]:
         hours, minutes, seconds = int(first), int(second), int(third)
     else:
         hours, minutes, seconds = 0, int(first), int(second)
-    if pos >= len(line) or line[pos] != ".":
+    if pos >= len(line) or line[pos] not in ".,":  # ',' (SRT's) is our one leniency, see the module
         raise TimingError("expected '.' and three digits of milliseconds")
     fraction, pos = _digits(line, pos + 1)
     if len(fraction) != 3:

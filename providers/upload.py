@@ -50,7 +50,11 @@ class UploadProvider(Provider):
             captions = formats.read(data, fmt=fmt, language=job.language)
         except formats.CaptionFormatError as exc:
             raise PermanentProviderError(f"caption file cannot be read: {exc}") from exc
+        if not captions.cues and captions.warnings:  # every cue was broken: say why, by the first one
+            raise PermanentProviderError(f"caption file has no readable cue: {captions.warnings[0]}")
         details: dict[str, object] = {"input_format": fmt or "detected", "cues": len(captions.cues)}
+        if captions.warnings:
+            details["skipped"] = {"count": len(captions.warnings), "first": [str(w) for w in captions.warnings[:5]]}
         if (fmt or formats.sniff(decode(data))) == "vtt":
             issues = formats.validate_webvtt(data)
             details["input_issues"] = {"count": len(issues), "first": [str(i) for i in issues[:MAX_ISSUES_SHOWN]]}

@@ -1,0 +1,279 @@
+"""Readers that follow the standards: broken cues skipped with warnings, cues kept as the file said
+(normalisation a separate step), WebVTT cue identifiers and settings, SCC read back (and checked
+against ffmpeg's decoder), TTML time expressions."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import formats
+from formats import CaptionFormatError, Captions, Cue
+from formats.scc import _pac, _pair, encode_row
+
+DATA = Path(__file__).parent / "data" / "formats"
+ROOT = Path(__file__).resolve().parents[1]
+FRAME_MS = 1001 / 30
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+
+
+def triples(captions: Captions) -> list[tuple[int, int, list[str]]]:
+    return [(c.start, c.end, c.lines) for c in captions.cues]
+
+
+# --- one broken cue never costs the file ------------------------------------------------------
+
+BROKEN = [
+    (
+        "vtt",
+        b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA\n\n00:00:1d.890 --> 00:00:03.000\nbad\n\n"
+        b"00:00:04.000 --> 00:00:05.000\nB\n",
+        6,
+    ),
+    (
+        "vtt",
+        b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA\n\n00:00:00.000 -a -->\n\n00:00:04.000 --> 00:00:05.000\nB\n",
+        6,
+    ),
+    (
+        "vtt",
+        b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA\n\n00:00:60.000 --> 00:01:03.000\nbad\n\n"
+        b"00:00:04.000 --> 00:00:05.000\nB\n",
+        6,
+    ),  # fmt: skip
+    (
+        "vtt",
+        b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA\n\n00:60:00.000 --> 01:00:03.000\nbad\n\n"
+        b"00:00:04.000 --> 00:00:05.000\nB\n",
+        6,
+    ),  # fmt: skip
+    (
+        "srt",
+        b"1\n00:00:01,000 --> 00:00:02,000\nA\n\n2\n00:00:1d,890 --> 00:00:03,000\nbad\n\n"
+        b"3\n00:00:04,000 --> 00:00:05,000\nB\n",
+        6,
+    ),  # fmt: skip
+    ("sbv", b"0:00:01.000,0:00:02.000\nA\n\n0:00:0x.000,0:00:03.000\nbad\n\n0:00:04.000,0:00:05.000\nB\n", 4),
+    (
+        "ttml",
+        b'<tt xmlns="http://www.w3.org/ns/ttml"><body><div>\n<p begin="1s" end="2s">A</p>\n'
+        b'<p begin="later" end="3s">bad</p>\n<p begin="4s" end="5s">B</p>\n</div></body></tt>',
+        3,
+    ),
+]
+
+
+@pytest.mark.parametrize(("fmt", "data", "line"), BROKEN, ids=[f"{b[0]}-{i}" for i, b in enumerate(BROKEN)])
+def test_a_broken_cue_is_skipped_with_a_warning(fmt: str, data: bytes, line: int) -> None:
+    captions = formats.read(data, fmt)
+    assert triples(captions) == [(1000, 2000, ["A"]), (4000, 5000, ["B"])]
+    assert [w.line for w in captions.warnings] == [line]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "words"),
+    [
+        ("srt", b"1\n00:00:1d,890 --> 00:00:03,000\nbad\n", "malformed timing line"),
+        ("sbv", b"0:00:0x.000,0:00:03.000\nbad\n", "malformed timing line"),
+        ("ttml", b'<tt xmlns="http://www.w3.org/ns/ttml"><body><p begin="x" end="3s">a</p></body></tt>', "bad time"),
+        ("vtt", b"00:00:1d.890 --> 00:00:03.000\nbad\n", "malformed timing line"),
+    ],
+)
+def test_no_readable_cue_is_an_error_with_the_first_reason(fmt: str, data: bytes, words: str) -> None:
+    with pytest.raises(CaptionFormatError, match="no") as err:
+        formats.read(data, fmt)
+    assert words in str(err.value)
+
+
+def test_a_webvtt_with_a_header_and_no_cue_is_an_empty_track() -> None:
+    for data in (b"WEBVTT\n", b"WEBVTT", b"WEBVTT - title\nKind: captions\n\nNOTE nothing yet\n"):
+        captions = formats.read(data)
+        assert captions.cues == [] and captions.warnings == []
+    broken = formats.read(b"WEBVTT\n\n00:00:1d.890 --> 00:00:03.000\nbad\n")
+    assert broken.cues == [] and broken.warnings[0].line == 3
+
+
+def test_webvtt_timing_white_space_and_nul() -> None:
+    data = b"WEBVTT\n\n00:00:01.000\x0b-->\x0b00:00:02.000\nvt\n\n00:00:03.000 --> 00:00:04.000\x00align:end\nnul\n"
+    captions = formats.read(data)
+    assert triples(captions) == [(3000, 4000, ["nul"])]
+    assert captions.cues[0].settings == ""  # "\ufffdalign:end" is no setting
+    assert [w.line for w in captions.warnings] == [3]
+
+
+def test_style_blocks_never_leak_into_cues() -> None:
+    data = (
+        b"WEBVTT\n\nSTYLE\n::cue { color: red }\n\n::cue(b) { color: blue }\n\n"
+        b"STYLE\n::cue(.a) { content: '-- >' }\n/* --> */\n\n00:00:01.000 --> 00:00:02.000\nText\n"
+    )
+    captions = formats.read(data)
+    assert triples(captions) == [(1000, 2000, ["Text"])]
+    assert all("::cue" not in line for cue in captions.cues for line in cue.lines)
+
+
+# --- cues as the file said; normalisation is a step of its own ---------------------------------
+
+SIMULTANEOUS = (
+    b"WEBVTT\n\nann\n00:00:01.000 --> 00:00:03.000 line:10% align:start\n<v Ann>Top\n\n"
+    b"bob\n00:00:01.000 --> 00:00:02.000 line:90% align:end\n<v Bob>Bottom\n"
+)
+
+
+def test_simultaneous_cues_keep_identity_ids_and_settings() -> None:
+    captions = formats.read(SIMULTANEOUS)
+    assert [(c.identifier, c.settings, c.speaker, c.lines) for c in captions.cues] == [
+        ("ann", "line:10% align:start", "Ann", ["Top"]),
+        ("bob", "line:90% align:end", "Bob", ["Bottom"]),
+    ]
+    written = formats.write(captions, "vtt")
+    assert b"ann\n00:00:01.000 --> 00:00:03.000 line:10% align:start\n" in written
+    assert formats.validate_webvtt(written) == []
+    assert formats.read(written).cues == captions.cues
+
+
+def test_normalise_is_named_and_reported() -> None:
+    captions = formats.read(SIMULTANEOUS)
+    fixed, report = formats.normalise(captions)
+    assert triples(fixed) == [(1000, 3000, ["Top", "Bottom"])]
+    assert report.to_dict() == {"changes": 1, "same_start": 1, "overlaps": 0, "end_before_start": 0, "out_of_order": 0}
+    assert len(captions.cues) == 2  # the original is untouched
+    quality = formats.lint(captions).to_dict()
+    assert quality["normalisation"]["same_start"] == 1
+    assert formats.lint(fixed).to_dict()["normalisation"]["changes"] == 0
+
+
+def test_scc_writer_normalises_because_it_shows_one_caption_at_a_time() -> None:
+    back = formats.read(formats.write(formats.read(SIMULTANEOUS), "scc"))
+    assert [c.lines for c in back.cues] == [["Top", "Bottom"]]
+
+
+def test_convert_keeps_cues_unless_normalise_is_asked(tmp_path: Path) -> None:
+    source = tmp_path / "in.vtt"
+    source.write_bytes(SIMULTANEOUS)
+    for extra, cues in (([], 2), (["--normalise"], 1)):
+        out = tmp_path / "out.srt"
+        subprocess.run(
+            [sys.executable, "-m", "formats.cli", "convert", str(source), str(out), *extra],
+            check=True, cwd=ROOT, timeout=60,
+        )  # fmt: skip
+        assert len(formats.read(out.read_bytes()).cues) == cues, extra
+
+
+# --- SCC -------------------------------------------------------------------------------------------
+
+RU2, CR, EDM, RDC = _pair(0x14, 0x25), _pair(0x14, 0x2D), _pair(0x14, 0x2C), _pair(0x14, 0x29)
+
+
+def _scc(*lines: tuple[str, list[str]]) -> bytes:
+    return ("Scenarist_SCC V1.0\n\n" + "".join(f"{tc}\t{' '.join(pairs)}\n\n" for tc, pairs in lines)).encode()
+
+
+def _row(row: int, text: str) -> list[str]:
+    return [_pac(row, 0)] * 2 + encode_row(text)
+
+
+ROLL_UP = _scc(
+    ("00:00:01;00", [RU2, RU2, CR, CR, *_row(15, "HELLO WORLD")]),
+    ("00:00:03;00", [CR, CR, *_row(15, "SECOND LINE")]),
+    ("00:00:05;00", [CR, CR, *_row(15, "THIRD ONE")]),
+    ("00:00:07;00", [EDM, EDM]),
+)
+PAINT_ON = _scc(
+    ("00:00:01;00", [RDC, RDC, *_row(14, "PAINTED ON")]),
+    ("00:00:03;00", [EDM, EDM]),
+    ("00:00:04;00", [RDC, RDC, *_row(15, "ANOTHER")]),
+    ("00:00:06;00", [EDM, EDM]),
+)
+
+
+def test_scc_roll_up_and_paint_on() -> None:
+    assert triples(formats.read(ROLL_UP)) == [
+        (1001, 3003, ["HELLO WORLD"]),
+        (3003, 5005, ["HELLO WORLD", "SECOND LINE"]),
+        (5005, 7007, ["SECOND LINE", "THIRD ONE"]),
+    ]
+    assert triples(formats.read(PAINT_ON)) == [(1001, 3003, ["PAINTED ON"]), (4004, 6006, ["ANOTHER"])]
+
+
+def test_scc_round_trip_keeps_words_and_times() -> None:
+    source = formats.read((DATA / "news.srt").read_bytes())
+    back = formats.read(formats.write(source, "scc"), "scc")
+    assert back.warnings == []
+    assert [" ".join(c.lines).split() for c in back.cues] == [" ".join(c.lines).split() for c in source.cues]
+    for ours, theirs in zip(back.cues, source.cues, strict=True):
+        assert abs(ours.start - theirs.start) <= 2 * FRAME_MS
+        assert abs(ours.end - theirs.end) <= 2 * FRAME_MS
+
+
+def _ffmpeg_cues(path: Path) -> Captions:
+    """ffmpeg's decoding; it writes the apostrophe as '’' and indents with ASS hard spaces."""
+    srt = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "srt", "-"], capture_output=True, check=True, timeout=60
+    ).stdout
+    return formats.read(srt.replace("’".encode(), b"'").replace(b"\\h", b" "), "srt")
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name", ["news.srt", "interview.vtt", "sample.sbv", "broadcast.dfxp", "roll-up"])
+def test_scc_reader_agrees_with_ffmpeg(tmp_path: Path, name: str) -> None:
+    data = ROLL_UP if name == "roll-up" else formats.write(formats.read((DATA / name).read_bytes()), "scc")
+    path = tmp_path / "in.scc"
+    path.write_bytes(data)
+    ours, theirs = formats.read(data), _ffmpeg_cues(path)
+    assert [c.text.split() for c in ours.cues] == [c.text.split() for c in theirs.cues]
+    for a, b in zip(ours.cues, theirs.cues, strict=True):
+        assert abs(a.start - b.start) <= 2 * FRAME_MS, (a, b)
+
+
+def test_scc_special_and_extended_characters() -> None:
+    text = "Café ½ ♪ Über straße «oui»"
+    back = formats.read(formats.write(Captions([Cue(1000, 3000, [text])]), "scc"))
+    assert back.cues[0].lines == [text]
+
+
+def test_scc_is_an_input_type_and_sniffed() -> None:
+    assert "scc" in formats.INPUT_TYPES
+    assert formats.sniff("Scenarist_SCC V1.0\n") == "scc"
+
+
+# --- TTML time expressions -------------------------------------------------------------------
+
+TIME_EXPRESSIONS = [
+    ("00:00:01.500", 1500),
+    ("00:01:02", 62000),
+    ("01:00:00:15", 3_600_500),  # frames at 30 fps
+    ("00:00:01:15.5", 1517),  # frames with sub-frames
+    ("1.5h", 5_400_000),
+    ("2m", 120_000),
+    ("1.25s", 1250),
+    ("1500ms", 1500),
+    ("45f", 1500),
+    ("20000000t", 2000),  # ttp:tickRate 10 MHz
+    ("3:58.640", 238_640),  # Apple: m:ss.fff
+    ("19.764", 19_764),  # Apple: bare seconds
+]
+
+
+@pytest.mark.parametrize(("expression", "ms"), TIME_EXPRESSIONS)
+def test_ttml_time_expressions(expression: str, ms: int) -> None:
+    doc = (
+        '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter" '
+        f'ttp:tickRate="10000000"><body><div><p begin="{expression}" dur="1s">a</p></div></body></tt>'
+    )
+    assert triples(formats.read(doc.encode(), "ttml")) == [(ms, ms + 1000, ["a"])]
+
+
+def test_ttml_dur_and_sequential_time_container() -> None:
+    doc = (
+        b'<tt xmlns="http://www.w3.org/ns/ttml"><body><div timeContainer="seq" begin="10s">'
+        b'<p dur="3:58.640">one</p><p dur="2s">two</p><p begin="1s" dur="1s">three</p></div></body></tt>'
+    )
+    assert triples(formats.read(doc, "ttml")) == [
+        (10_000, 248_640, ["one"]),
+        (248_640, 250_640, ["two"]),
+        (251_640, 252_640, ["three"]),
+    ]
