@@ -50,11 +50,19 @@ MAX_WEBHOOK_DELAY_S = 3600
 
 
 def enqueue(
-    services: Services, func: Callable, *args: Any, queue: str = "default", delay: float = 0, pipeline=None
+    services: Services,
+    func: Callable,
+    *args: Any,
+    queue: str = "default",
+    delay: float = 0,
+    pipeline=None,
+    urgent: bool = False,
 ) -> RQJob:
     """Put a task on a queue (now, or after ``delay`` seconds through RQ's scheduler).
 
-    With ``pipeline`` the task is written as part of that Redis transaction.
+    With ``pipeline`` the task is written as part of that Redis transaction. An ``urgent`` task
+    goes to the front of the queue: a provider just said a job changed (a callback, an event), and
+    that news should not wait behind a backlog of orders and scheduled polls.
     """
     workers = services.config["workers"]
     options = {
@@ -68,7 +76,7 @@ def enqueue(
     q = services.queue(queue)
     if delay > 0:
         return q.enqueue_in(timedelta(seconds=delay), func, *args, **options)
-    return q.enqueue(func, *args, **options)
+    return q.enqueue(func, *args, at_front=urgent, **options)
 
 
 def on_task_failure(rq_job: RQJob, connection, exc_type, exc_value, _tb) -> None:
@@ -457,7 +465,7 @@ def hand_over_events(services: Services, provider_id: str, events: list[Provider
         job = services.store.get(event.job_id) if event.job_id else None
         if job is not None and job.provider == provider_id and not job.terminal:
             reported = dataclasses.asdict(event.status) if event.status is not None else None
-            enqueue(services, refresh, job.id, None, reported)
+            enqueue(services, refresh, job.id, None, reported, urgent=True)
         if event.handle:
             handles.append(event.handle)
     return handles

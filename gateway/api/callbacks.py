@@ -45,7 +45,7 @@ class ProviderCallback(MethodView):
         if not job.terminal:
             # a status the callback carried is applied as it is; without one, the provider is asked
             reported = dataclasses.asdict(status) if status is not None else None
-            tasks.enqueue(svc, tasks.refresh, job_id, None, reported, queue="default")
+            tasks.enqueue(svc, tasks.refresh, job_id, None, reported, urgent=True)
         return {"accepted": True, "job_id": job_id}, 202
 
 
