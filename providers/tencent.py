@@ -121,9 +121,6 @@ class TencentProvider(Provider):
 
     def __init__(self, settings: Mapping[str, Any] | None = None, session: requests.Session | None = None) -> None:
         super().__init__(settings, session)
-        for name in ("poll_initial", "poll_factor", "poll_max_interval", "max_wait"):
-            if self.settings.get(name) not in (None, ""):
-                setattr(self, name, float(self.settings[name]))
         self.event_mode = str(self.settings.get("event_mode") or "poll")
         if self.event_mode not in EVENT_MODES:
             raise ValueError(f"tencent event_mode must be one of {', '.join(EVENT_MODES)}, not {self.event_mode!r}")

@@ -23,6 +23,7 @@ import redis
 import requests
 import yaml
 
+from gateway.config import deep_merge
 from tests.support.services import LiveServer, RedisServer, WorkerProcess, free_port, wait_for
 
 API_KEY = "test-key-0123456789"
@@ -63,7 +64,7 @@ class GatewayStack:
     """The gateway app and ``default`` (and optionally ``asr``) workers on Redis database ``db``.
 
     ``providers`` are provider settings for the config file, ``config`` other settings merged
-    over the test defaults, ``env`` extra variables (provider secrets) for the app and workers.
+    (deeply) over the test defaults, ``env`` extra variables (provider secrets) for the app and workers.
     Keys of the database are flushed on start and by :meth:`flush`.
     """
 
@@ -84,13 +85,15 @@ class GatewayStack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.redis_url = redis_server.url.rsplit("/", 1)[0] + f"/{db}"
         self.redis = redis.Redis.from_url(self.redis_url)
-        settings = {
-            "providers": providers or {},
-            "media": {"allow_networks": ["127.0.0.0/8"]},
-            "workers": {"transient_backoff_s": 1, "maintenance_interval_s": 5, "heartbeat_interval_s": 2},
-            "webhooks": {"backoff_s": 1, "retries": 3},
-            **(config or {}),
-        }
+        settings = deep_merge(
+            {
+                "providers": providers or {},
+                "media": {"allow_networks": ["127.0.0.0/8"]},
+                "workers": {"transient_backoff_s": 1, "maintenance_interval_s": 5, "heartbeat_interval_s": 2},
+                "webhooks": {"backoff_s": 1, "retries": 3},
+            },
+            config or {},
+        )
         (folder / "config.yaml").write_text(yaml.safe_dump(settings))
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
