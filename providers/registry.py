@@ -55,6 +55,19 @@ class Registry:
         self.entries: dict[str, ProviderEntry] = {e.id: e for e in entries}
         self.settings = settings or {}
         self._instances: dict[str, Provider] = {}
+        for entry in self.entries.values():
+            if entry.cls is not None:
+                self._set_up(entry)
+
+    def _set_up(self, entry: ProviderEntry) -> None:
+        """Make the instance now, so that settings a provider refuses disable it at start-up
+        (listed with the reason) instead of failing the first job that uses it."""
+        try:
+            self.get(entry.id)
+        except Exception as exc:  # a plugin's constructor may fail in any way
+            entry.cls = None
+            entry.disabled_reason = f"cannot be set up with its settings: {type(exc).__name__}: {exc}"
+            log.warning("provider %s disabled: %s", entry.id, entry.disabled_reason)
 
     def enabled(self) -> dict[str, type[Provider]]:
         return {pid: e.cls for pid, e in self.entries.items() if e.cls is not None}

@@ -108,3 +108,13 @@ def test_two_plugins_claiming_one_id_are_both_disabled(monkeypatch):
     monkeypatch.setattr(registry, "entry_points", fake_entry_points)
     (entry,) = registry.discover()
     assert not entry.enabled and "registered more than once (plugin-a, plugin-b)" in entry.disabled_reason
+
+
+def test_a_provider_that_refuses_its_settings_is_disabled_with_the_reason():
+    from providers.registry import load_registry
+
+    registry = load_registry({"tencent": {"event_mode": "sometimes"}})
+    entry = registry.entries["tencent"]
+    assert not entry.enabled
+    assert "cannot be set up with its settings" in entry.disabled_reason and "sometimes" in entry.disabled_reason
+    assert registry.get_class("upload") is not None  # the others still work
