@@ -38,6 +38,7 @@ for an exhausted quota (``insufficient_quota``), which waiting does not fix.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 import time
@@ -141,16 +142,10 @@ class OpenAIProvider(Provider):
     def submit(self, job: JobView) -> Submission:
         """Send the job's media to the endpoint and return the finished captions."""
         params = self._job_params(job)
-        if not self.settings.get("api_key"):
-            raise PermanentProviderError("the openai provider has no api_key (set GATEWAY_PROVIDERS_OPENAI_API_KEY)")
-        if self.upload_format != "auto" and self.upload_format not in audio.ENCODINGS:
-            choices = ", ".join(["auto", *audio.ENCODINGS])
-            raise PermanentProviderError(f"the upload_format setting must be one of {choices}")
-        if job.open_media is None:
-            raise PermanentProviderError("the job has no media to transcribe")
+        open_media = self._media_opener(job)
         started = time.monotonic()
         try:
-            with tempfile.TemporaryDirectory(prefix="caption-openai-") as folder, job.open_media() as media:
+            with tempfile.TemporaryDirectory(prefix="caption-openai-") as folder, open_media() as media:
                 parts = audio.uploads(
                     media,
                     Path(folder),
@@ -159,8 +154,7 @@ class OpenAIProvider(Provider):
                     bitrate=int(self.setting("audio_bitrate")),
                 )
                 transcripts = self._transcribe_parts(parts, job, params)
-                sent_bytes = sum(part.path.stat().st_size for part in parts)
-                transcoded = parts[0].path != media
+                parts_sent = [(part.path.stat().st_size, part.path != media) for part in parts]
         except MediaCancelled:
             return _cancelled("cancelled while the media was fetched")
         if transcripts is None:
@@ -168,12 +162,8 @@ class OpenAIProvider(Provider):
         words = [word for transcript in transcripts for word in transcript.words]
         details = {
             "model": params.get("model") or str(self.setting("model")),
-            "endpoint": urlsplit(self.base_url).netloc,
-            "language": next((t.language for t in transcripts if t.language), None),
-            "timestamps": transcripts[0].timestamps if transcripts else None,
-            "uploads": len(parts),
-            "uploaded_bytes": sent_bytes,
-            "transcoded": transcoded,
+            "endpoint": urlsplit(self.base_url).hostname,
+            **_upload_details(transcripts, parts_sent),
             "words": len(words),
             "transcribe_s": round(time.monotonic() - started, 3),
         }
@@ -184,6 +174,17 @@ class OpenAIProvider(Provider):
             "done", details=f"transcribed {len(words)} words in {len(parts)} upload(s)", progress=100
         )
         return Submission(reference={}, status=status, result=result)
+
+    def _media_opener(self, job: JobView) -> Callable[[], contextlib.AbstractContextManager[Path]]:
+        """The job's ``open_media``, once it is sure the job can start (a key, a known upload_format, media)."""
+        if not self.settings.get("api_key"):
+            raise PermanentProviderError("the openai provider has no api_key (set GATEWAY_PROVIDERS_OPENAI_API_KEY)")
+        if self.upload_format != "auto" and self.upload_format not in audio.ENCODINGS:
+            choices = ", ".join(["auto", *audio.ENCODINGS])
+            raise PermanentProviderError(f"the upload_format setting must be one of {choices}")
+        if job.open_media is None:
+            raise PermanentProviderError("the job has no media to transcribe")
+        return job.open_media
 
     def _job_params(self, job: JobView) -> dict[str, Any]:
         try:
@@ -301,6 +302,17 @@ def prompt(vocabulary: list[str], previous_text: str = "") -> str | None:
     if tail:
         pieces.append(tail.split(" ", 1)[-1] if len(previous_text.strip()) > CONTINUATION_CHARS else tail)
     return " ".join(pieces) or None
+
+
+def _upload_details(transcripts: list[PartTranscript], parts_sent: list[tuple[int, bool]]) -> dict[str, Any]:
+    """What the job's ``provider_info`` says of the uploads: the endpoint's language, timestamps, sizes."""
+    return {
+        "language": next((t.language for t in transcripts if t.language), None),
+        "timestamps": transcripts[0].timestamps if transcripts else None,
+        "uploads": len(parts_sent),
+        "uploaded_bytes": sum(size for size, _transcoded in parts_sent),
+        "transcoded": any(transcoded for _size, transcoded in parts_sent),
+    }
 
 
 def _cancelled(details: str = "cancelled during transcription") -> Submission:
