@@ -55,9 +55,12 @@ $(VENV)/.run-deps: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[whisper]'
 	touch $@
 
-$(VENV)/.test-deps: setup.cfg pyproject.toml tests/demo_provider/pyproject.toml tests/broken_provider/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[whisper,test]' -e tests/demo_provider -e tests/broken_provider
+# the test plugins and the example third-party package (examples/) are installed as a user would
+$(VENV)/.test-deps: setup.cfg pyproject.toml tests/demo_provider/pyproject.toml tests/broken_provider/pyproject.toml \
+		examples/caption-gateway-openai/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[whisper,test]' -e tests/demo_provider -e tests/broken_provider \
+		-e 'examples/caption-gateway-openai[test]'
 	touch $@ $(VENV)/.run-deps
 
 clean:
-	rm -rf $(VENV) build *.egg-info tests/*/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info tests/*/*.egg-info examples/*/*.egg-info .pytest_cache .ruff_cache
