@@ -11,7 +11,6 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import islice
 from typing import BinaryIO
 
 from formats import jsonfmt, sbv, scc, scc_reader, srt, transcript, ttml, webvtt
@@ -113,16 +112,22 @@ def _writer_kind(fmt: str) -> str:
     return kind
 
 
-def write_to(captions: Captions, fmt: str, stream: BinaryIO, batch: int = 2000) -> None:
-    """:func:`write` into a binary stream, in batches, without holding the whole file in memory."""
+def write_to(captions: Captions, fmt: str, stream: BinaryIO, batch_chars: int = 1 << 20) -> None:
+    """:func:`write` into a binary stream, about ``batch_chars`` characters at a time, without
+    holding the whole file in memory."""
     kind = _writer_kind(fmt)
     with gc_paused():
         pieces = _STREAMING[kind](captions) if kind in _STREAMING else iter((_WRITERS[kind](captions),))
-        while True:
-            chunk = list(islice(pieces, batch))
-            if not chunk:
-                break
-            stream.write("".join(chunk).encode("utf-8", errors="replace"))
+        batch: list[str] = []
+        size = 0
+        for piece in pieces:
+            batch.append(piece)
+            size += len(piece)
+            if size >= batch_chars:
+                stream.write("".join(batch).encode("utf-8", errors="replace"))
+                batch, size = [], 0
+        if batch:
+            stream.write("".join(batch).encode("utf-8", errors="replace"))
 
 
 def write(captions: Captions, fmt: str) -> bytes:

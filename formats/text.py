@@ -172,6 +172,38 @@ def cue_text(lines: list[str]) -> str:
     return text
 
 
+# Joins the texts of many cues so that one substring search checks them all; a private-use
+# character, so caption text practically never holds it (and it is counted before use).
+_SEPARATOR = "\ue000"
+
+
+def join_texts(texts: list[str]) -> str | None:
+    """``texts`` joined with a separator that none of them holds, or None when one does."""
+    joined = _SEPARATOR.join(texts)
+    return joined if joined.count(_SEPARATOR) == max(len(texts) - 1, 0) else None
+
+
+def split_texts(joined: str) -> list[str]:
+    """The texts :func:`join_texts` joined (after a change that keeps the separators)."""
+    return joined.split(_SEPARATOR)
+
+
+def cue_texts(cue_lines: list[list[str]]) -> list[str]:
+    """``[cue_text(lines) for lines in cue_lines]``, checked in bulk: one join and a few substring
+    searches over all the text instead of a dozen per cue (large files write much faster)."""
+    texts = ["\n".join(lines) for lines in cue_lines]
+    joined = join_texts(texts)
+    if joined is None:
+        return [cue_text(lines) for lines in cue_lines]
+    # with line and cue ends as spaces, clean text has no control character, tab or other
+    # unprintable character, and no space next to another or at either end (an empty cue
+    # between two others also fails this, and is then cleaned cue by cue, which keeps it empty)
+    spaced = joined.replace("\n", " ").replace(_SEPARATOR, " ")
+    if not spaced.isprintable() or "  " in spaced or spaced[:1] == " " or spaced[-1:] == " ":
+        return [cue_text(lines) for lines in cue_lines]
+    return texts
+
+
 def char_count(lines: list[str], count_spaces: bool = True) -> int:
     """Characters a viewer reads: formatting tags stripped; with ``count_spaces`` a line break counts as one
     space, as between words; without it no whitespace is counted."""

@@ -17,7 +17,7 @@ from formats.blocks import fast_cues
 from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue
 from formats.normalize import writable
-from formats.text import VOICE_RE, cue_text, escape_vtt, strip_tags, unescape_entities
+from formats.text import VOICE_RE, cue_texts, escape_vtt, join_texts, split_texts, strip_tags, unescape_entities
 from formats.timecode import span_fields
 from formats.webvtt_parser import has_signature, parse_document, prepare_input
 
@@ -88,26 +88,61 @@ def _settings_text(settings: str) -> str:
     return " ".join(word for word in settings.split(" ") if word and not word.startswith("region:"))
 
 
-def iter_render(captions: Captions) -> Iterator[str]:
-    """The file in pieces (one per cue), so large tracks can be streamed."""
-    yield "WEBVTT\n\n"
+_CHUNK = 1000  # cues per piece of the streamed file
+
+
+def _escaped_texts(cues: list[Cue]) -> list[str]:
+    """The cues' texts, cleaned and escaped for WebVTT, in bulk (see :func:`cue_texts`)."""
+    texts = cue_texts([cue.lines for cue in cues])
+    joined = join_texts(texts)
+    if joined is None:
+        return [escape_vtt(text) for text in texts]
+    if "&" in joined or "<" in joined or ">" in joined:
+        joined = escape_vtt(joined)
+    return split_texts(joined)
+
+
+def _cue_with_extras(cue: Cue, text: str) -> str:
+    """A cue with a speaker, an identifier or settings."""
+    if cue.speaker and cue.speaker.strip():
+        text = _voice(cue.speaker) + text
+    settings = _settings_text(cue.settings)
+    if settings:
+        timing = _CUE_WITH_SETTINGS % (*span_fields(cue.start, cue.end), settings, text)
+    else:
+        timing = _CUE % (*span_fields(cue.start, cue.end), text)
+    return _identifier_line(cue.identifier) + timing
+
+
+def _render_chunk(cues: list[Cue]) -> str:
     cue_format = _CUE
-    for cue in writable(captions.cues):
-        text = cue_text(cue.lines)
-        if "&" in text or "<" in text or ">" in text:
-            text = escape_vtt(text)
-        if cue.speaker and cue.speaker.strip():
-            text = _voice(cue.speaker) + text
-        if not (cue.identifier or cue.settings):
-            yield cue_format % (*span_fields(cue.start, cue.end), text)
-            continue
-        settings = _settings_text(cue.settings)
-        timing = (
-            _CUE_WITH_SETTINGS % (*span_fields(cue.start, cue.end), settings, text)
-            if settings
-            else cue_format % (*span_fields(cue.start, cue.end), text)
-        )
-        yield _identifier_line(cue.identifier) + timing
+    return "".join(
+        [
+            cue_format
+            % (
+                c.start // 3_600_000,
+                c.start // 60_000 % 60,
+                c.start // 1000 % 60,
+                c.start % 1000,
+                c.end // 3_600_000,
+                c.end // 60_000 % 60,
+                c.end // 1000 % 60,
+                c.end % 1000,
+                text,
+            )  # fmt: skip
+            if not (c.speaker or c.identifier or c.settings)
+            else _cue_with_extras(c, text)
+            for c, text in zip(cues, _escaped_texts(cues), strict=True)
+        ]
+    )
+
+
+def iter_render(captions: Captions) -> Iterator[str]:
+    """The file in pieces (one per thousand cues), so large tracks can be streamed."""
+    yield "WEBVTT\n\n"
+    cues = writable(captions.cues)
+    for first in range(0, len(cues), _CHUNK):
+        yield _render_chunk(cues[first : first + _CHUNK])
 
 
 def render(captions: Captions) -> str:

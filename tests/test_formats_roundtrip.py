@@ -179,12 +179,12 @@ TOKENS = [
 @settings(max_examples=300, deadline=None)
 @given(parts=st.lists(st.sampled_from(TOKENS), max_size=40), fmt=st.sampled_from([None, "srt", "vtt", "sbv"]))
 def test_caption_like_noise_only_raises_caption_format_error(parts: list[str], fmt: str | None) -> None:
-    try:
-        captions = formats.read("".join(parts).encode("utf-8"), fmt)
+    try:  # a cue that ends before 0 is read as the file said and refused by the writer
+        written = formats.write(formats.read("".join(parts).encode("utf-8"), fmt), "vtt")
     except CaptionFormatError as exc:
         assert "unreadable input" not in str(exc), exc
         return
-    assert formats.validate_webvtt(formats.write(captions, "vtt")) == []
+    assert formats.validate_webvtt(written) == []
 
 
 COMMENT_LINES = ["NOTE", "NOTE THE TIME", "STYLE", "STYLE ::cue{}", "REGION", "REGION id:r1"]
