@@ -130,10 +130,11 @@ class AmaraProvider(Provider):
         review_url = self._editor_link(video_id, job.language, params.get("reviewer") or self.settings.get("username"))
         if review_url:
             reference["ReviewURL"] = review_url
+        info = {"ReviewURL": review_url} if review_url else {}
         if review_source is not None:
-            status = ProviderStatus(PROCESSING, details="in review", reference=reference)
+            status = ProviderStatus(PROCESSING, details="in review", reference=reference, info=info)
         else:
-            status = ProviderStatus(QUEUED, details="waiting for captions", reference=reference)
+            status = ProviderStatus(QUEUED, details="waiting for captions", reference=reference, info=info)
         return Submission(reference=reference, status=status)
 
     def check(self, job: JobView) -> ProviderStatus:
@@ -164,7 +165,7 @@ class AmaraProvider(Provider):
             "version_number": version,
         }
         if job.provider_params.get("ReviewURL"):
-            details["review_url"] = job.provider_params["ReviewURL"]
+            details["ReviewURL"] = job.provider_params["ReviewURL"]
         return CaptionResult(captions, native=native, details=details)
 
     def parse_callback(self, job: JobView, request: CallbackRequest) -> ProviderStatus | None:

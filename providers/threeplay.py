@@ -167,7 +167,9 @@ class ThreePlayProvider(Provider):
         reference = {"ProviderID": transcript_id, "ReviewURL": link}
         if transcript.get("media_file_id") is not None:
             reference["ProviderFileID"] = str(transcript["media_file_id"])
-        return Submission(reference=reference, status=self._status(transcript))
+        status = self._status(transcript)
+        status.info = {"ReviewURL": link}  # shown to users while the transcript is reviewed
+        return Submission(reference=reference, status=status)
 
     def _find_file(self, job: JobView) -> dict[str, Any] | None:
         """The media file an earlier run of this submit created (reference_id = the job id)."""

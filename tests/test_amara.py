@@ -137,7 +137,7 @@ def test_review_of_existing_captions_in_the_jobs_language(sim: AmaraSimulator) -
         "language": "de",
         "video_id": video_id,
         "version_number": 2,
-        "review_url": submission.reference["ReviewURL"],
+        "ReviewURL": submission.reference["ReviewURL"],
     }
 
 

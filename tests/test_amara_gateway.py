@@ -22,7 +22,7 @@ _numbers = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[AmaraSimulator]:
-    server = AmaraSimulator(KEY, team=TEAM, review_after_s=1.0).start()
+    server = AmaraSimulator(KEY, team=TEAM, review_after_s=3.0).start()  # long enough to see the review
     yield server
     server.stop()
 
@@ -81,16 +81,17 @@ def test_review_of_another_jobs_output(api: StackClient, sim: AmaraSimulator) ->
 
     def in_review() -> dict[str, Any] | None:
         job = api.job(job_id)
-        return job if job["provider_params"].get("ReviewURL") else None
+        return job if job["provider_info"].get("ReviewURL") else None
 
     job = wait_for(in_review, 30, 0.1, what="the editor link")
-    review_url = job["provider_params"]["ReviewURL"]
+    review_url = job["provider_info"]["ReviewURL"]  # shown while the job is in review
+    assert job["status"] == "processing" and job["provider_params"]["ReviewURL"] == review_url
     video_id = job["provider_params"]["ProviderID"]
     assert f"/subtitles/editor/{video_id}/de/" in review_url
 
     done = api.wait_job(job_id, timeout=60)
     assert done["status"] == "done", done
-    assert done["provider_info"]["review_url"] == review_url
+    assert done["provider_info"]["ReviewURL"] == review_url
     assert done["provider_info"]["language"] == "de"
     (upload,) = sim.calls("POST", f"/api/videos/{video_id}/languages/de/subtitles/")
     assert f"/jobs/{source}/output/vtt?token=" in upload.body["subtitles_url"]
