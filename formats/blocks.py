@@ -41,6 +41,13 @@ _VTT_TIMES = r"(\d\d):([0-5]\d):([0-5]\d)\.(\d\d\d) --> (\d\d):([0-5]\d):([0-5]\
 # The whole block is the first group, so that the blocks found can be checked to cover the text.
 _SRT_BLOCKS_RE = re.compile(r"((?:\d+\n)?" + _TIMES + r"((?:[^\n]+\n)*)(?:\n+|\Z))")
 _VTT_BLOCKS_RE = re.compile(r"((?:([^\n]+)\n)?" + _VTT_TIMES + r"((?:[^\n]+\n)*)(?:\n+|\Z))")
+# An SRT file without blank lines: a cue's text ends before a timing line or a number + timing
+# line (parse_blocks reads such a number as the next cue's number in a file without blank lines).
+_TIMING_START = r"\d\d:[0-5]\d:[0-5]\d[,.]\d\d\d --> "
+_DENSE_SRT_BLOCKS_RE = re.compile(
+    r"((?:\d+\n)?" + _TIMES + r"((?:(?!(?:\d+\n)?" + _TIMING_START + r")[^\n]+\n)*)\n*)"
+)
+_TIMING_LINE_RE = re.compile(r"\n" + _TIMING_START)
 
 
 def _is_comment_start(line: str) -> bool:
@@ -84,9 +91,11 @@ def fast_cues(text: str, *, vtt_ids: bool, text_filter: LineFilter, pos: int = 0
         text += "\n"
     if text[0] == " " or "\t" in text or " \n" in text or "\n " in text:
         return None
+    dense = not vtt_ids and "\n\n" not in text.rstrip("\n")
+    regex = _VTT_BLOCKS_RE if vtt_ids else _DENSE_SRT_BLOCKS_RE if dense else _SRT_BLOCKS_RE
     cues: list[Cue] = []
-    for piece in _pieces(text):
-        blocks = (_VTT_BLOCKS_RE if vtt_ids else _SRT_BLOCKS_RE).findall(piece)
+    for piece in _pieces(text, dense):
+        blocks = regex.findall(piece)
         # every character in a block (nothing skipped between them), one arrow per block
         if piece.count("-->") != len(blocks) or sum(len(block[0]) for block in blocks) != len(piece):
             return None
@@ -97,18 +106,34 @@ def fast_cues(text: str, *, vtt_ids: bool, text_filter: LineFilter, pos: int = 0
     return cues
 
 
-def _pieces(text: str, size: int = 1 << 18) -> Iterator[str]:
-    """``text`` in pieces of about ``size`` characters that end after a blank line, so that the
-    blocks of one piece are in memory at a time."""
+def _cue_start_after(text: str, start: int, pos: int) -> int:
+    """Where the first cue whose timing line is after ``pos`` starts in a file without blank lines
+    (its number line, if any, else its timing line; never at or before ``start``), or -1."""
+    m = _TIMING_LINE_RE.search(text, pos)
+    if m is None:
+        return -1
+    timing = m.start() + 1
+    previous = text.rfind("\n", 0, timing - 1) + 1
+    return previous if previous > start and text[previous : timing - 1].isdigit() else timing
+
+
+def _pieces(text: str, dense: bool, size: int = 1 << 18) -> Iterator[str]:
+    """``text`` in pieces of about ``size`` characters that end between two cues (after a blank
+    line, or with ``dense`` before a cue's number or timing line), so that the blocks of one piece
+    are in memory at a time."""
     start = 0
     while start < len(text):
-        cut = text.find("\n\n", start + size)
+        if dense:
+            cut = _cue_start_after(text, start, start + size)
+        else:
+            cut = text.find("\n\n", start + size)
+            if cut != -1:
+                cut += 2
+                while cut < len(text) and text[cut] == "\n":
+                    cut += 1
         if cut == -1:
             yield text[start:]
             return
-        cut += 2
-        while cut < len(text) and text[cut] == "\n":
-            cut += 1
         yield text[start:cut]
         start = cut
 
@@ -136,7 +161,7 @@ def _srt_cues(blocks: list[tuple[str, ...]], text_filter: LineFilter) -> list[Cu
     for _, h1, m1, s1, f1, h2, m2, s2, f2, body in blocks:
         start = hours[h1] + minutes[m1] + seconds[s1] + millis[f1]
         stop = hours[h2] + minutes[m2] + seconds[s2] + millis[f2]
-        if body and not ("<" in body or "{" in body or "&" in body):
+        if body and not ("<" in body or "{" in body):  # SRT has no character references
             append(Cue(start, stop, body[:-1].split("\n")))
         else:
             append(Cue(start, stop, *_body_lines(body, text_filter)))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import formats
-from formats import CaptionFormatError, Captions, Cue
+from formats import CaptionFormatError, Captions, Cue, blocks
 from formats.scc import _pac, _pair, encode_row
 
 DATA = Path(__file__).parent / "data" / "formats"
@@ -277,3 +277,33 @@ def test_ttml_dur_and_sequential_time_container() -> None:
         (248_640, 250_640, ["two"]),
         (251_640, 252_640, ["three"]),
     ]
+
+
+# --- the fast path for large files gives what the line-by-line reader gives --------------------
+
+
+def _numbered_srt(count: int) -> str:
+    return "".join(
+        f"{n}\n00:{n // 60 % 60:02d}:{n % 60:02d},{n % 1000:03d} --> 00:{n // 60 % 60:02d}:{n % 60:02d},999\n"
+        f"line {n} & <i>more</i>\n{n * 7}\n\n"
+        for n in range(1, count + 1)
+    )
+
+
+def test_a_file_without_blank_lines_reads_like_one_with_them() -> None:
+    text = _numbered_srt(400)
+    dense = text.replace("\n\n", "\n")
+    assert formats.read(dense.encode()).cues == formats.read(text.encode()).cues
+    assert formats.read(dense.encode()).cues[0].lines == ["line 1 & more", "7"]
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_large_files_are_cut_between_cues(dense: bool) -> None:
+    text = _numbered_srt(200)
+    if dense:
+        text = text.replace("\n\n", "\n")
+    pieces = list(blocks._pieces(text, dense, size=97))
+    assert "".join(pieces) == text and len(pieces) > 20
+    for piece in pieces:
+        number, timing = piece.split("\n")[:2]
+        assert number.isdigit() and "-->" in timing, piece[:40]

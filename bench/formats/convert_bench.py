@@ -5,7 +5,7 @@ with the ``captions`` command (``python -m formats.cli convert``), ffmpeg, pysub
 pysrt, each run as a fresh process. Reports the median wall time of ``--runs`` runs and the peak
 resident memory of the child process (``ru_maxrss`` from ``os.wait4``, which is per child).
 
-    .venv/bin/python bench/formats/convert_bench.py [--runs 5] [--cues 100000] [--only NAME ...]
+    .venv/bin/python bench/formats/convert_bench.py [--runs 5] [--cues 100000] [--only NAME ...] [--no-blank-lines]
 """
 
 from __future__ import annotations
@@ -102,12 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cues", type=int, default=100_000)
     parser.add_argument("--only", nargs="*", help="names of the converters to run (default all)")
+    parser.add_argument("--no-blank-lines", action="store_true", help="drop the blank lines between cues")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "big.srt"
         make_srt(src, args.cues)
+        if args.no_blank_lines:
+            src.write_bytes(src.read_bytes().replace(b"\n\n", b"\n"))
         size = src.stat().st_size
-        print(f"input: {args.cues} cues, {size / 1e6:.1f} MB; {args.runs} runs each")
+        layout = ", no blank lines" if args.no_blank_lines else ""
+        print(f"input: {args.cues} cues, {size / 1e6:.1f} MB{layout}; {args.runs} runs each")
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
         print()
         print(f"load average before: {os.getloadavg()[0]:.2f}")
