@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,8 @@ from gateway.keys import KeyConfigError, load_keys, valid_limit
 
 ENV_PREFIX = "GATEWAY_"
 SECRET_KEYS = ("api_keys", "secret_key")
+#: Provider settings with these words in their names are secrets: refused in a file.
+SECRET_SETTING = re.compile(r"key|secret|password|token", re.IGNORECASE)
 OTHER_VARIABLES = frozenset({ENV_PREFIX + "CONFIG", ENV_PREFIX + "API_KEYS", ENV_PREFIX + "SECRET_KEY"})
 # settings that must be above zero; every other number must not be negative
 POSITIVE = (
@@ -122,6 +125,19 @@ def _unknown_keys(defaults: Mapping[str, Any], given: Mapping[str, Any], path: t
             problems.append(f"{'.'.join(here)}: no such setting")
         elif isinstance(value, Mapping) and isinstance(defaults[key], Mapping) and here != ("providers",):
             problems.extend(_unknown_keys(defaults[key], value, here))
+    if not path and isinstance(given.get("providers"), Mapping):
+        problems.extend(_provider_secrets_in_file(given["providers"]))
+    return problems
+
+
+def _provider_secrets_in_file(providers: Mapping[str, Any]) -> list[str]:
+    """Provider settings that look like secrets (keys, passwords, tokens) belong in the environment."""
+    problems = []
+    for provider_id, settings in providers.items():
+        for name in settings if isinstance(settings, Mapping) else ():
+            if SECRET_SETTING.search(str(name)):
+                where = _env_name(("providers", str(provider_id), str(name)))
+                problems.append(f"providers.{provider_id}.{name}: secrets are read only from the environment ({where})")
     return problems
 
 

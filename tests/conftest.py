@@ -40,7 +40,7 @@ def gateway_env(tmp_path_factory, redis_server, simulator) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("gateway")
     port = free_port()
     config = {
-        "providers": {"demo": {"base_url": simulator.url, "api_key": DEMO_KEY}},
+        "providers": {"demo": {"base_url": simulator.url}},
         "media": {"allow_networks": ["127.0.0.0/8"]},
         "workers": {"transient_backoff_s": 1, "maintenance_interval_s": 5, "heartbeat_interval_s": 2},
         "webhooks": {"backoff_s": 1, "retries": 3},
@@ -51,6 +51,7 @@ def gateway_env(tmp_path_factory, redis_server, simulator) -> Iterator[dict]:
         "GATEWAY_REDIS_URL": redis_server.url,
         "GATEWAY_API_KEYS": API_KEY,
         "GATEWAY_SECRET_KEY": SECRET,
+        "GATEWAY_PROVIDERS_DEMO_API_KEY": DEMO_KEY,  # secrets come from the environment only
         "GATEWAY_STORAGE_LOCAL_ROOT": str(folder / "storage"),
         "GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }

@@ -29,10 +29,12 @@ def test_defaults_and_environment_overrides():
 
 def test_config_file_is_merged(tmp_path):
     path = tmp_path / "site.yaml"
-    path.write_text("storage:\n  backend: s3\n  s3:\n    bucket: newsroom-captions\nproviders:\n  acme:\n    key: x\n")
-    config = load_config(environ={**SECRETS, "GATEWAY_CONFIG": str(path), "GATEWAY_PROVIDERS_ACME_KEY": "from-env"})
+    path.write_text("storage:\n  s3:\n    bucket: newsroom-captions\nproviders:\n  acme:\n    region: x\n")
+    environ = {**SECRETS, "GATEWAY_CONFIG": str(path), "GATEWAY_PROVIDERS_ACME_REGION": "eu"}
+    environ["GATEWAY_PROVIDERS_ACME_KEY"] = "k"
+    config = load_config(environ=environ)
     assert config["storage"]["s3"]["bucket"] == "newsroom-captions"
-    assert config["providers"]["acme"]["key"] == "from-env"
+    assert config["providers"]["acme"] == {"region": "eu", "key": "k"}  # a provider listed takes its secrets
 
 
 @pytest.mark.parametrize(
@@ -70,6 +72,8 @@ def test_bad_configuration_is_reported(environ, message):
         ("redis:\n  urll: redis://x\n", "redis.urll: no such setting"),
         ("storage:\n  backend: local\nstorgae: {}\n", "storgae: no such setting"),
         ("secret_key: in-a-file-0123456789\n", "secrets are read only from the environment"),
+        ("providers:\n  3play:\n    api_key: k\n", "GATEWAY_PROVIDERS_3PLAY_API_KEY"),
+        ("providers:\n  tencent:\n    sign_key: k\n", "providers.tencent.sign_key: secrets are read only"),
         ("- a list\n", "not a mapping of settings"),
         ("redis: [unclosed\n", "GATEWAY_CONFIG="),
     ],

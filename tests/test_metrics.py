@@ -61,7 +61,8 @@ def probed(redis_server, simulator, tmp_path_factory):
         redis_server,
         tmp_path_factory.mktemp("probes"),
         db=11,
-        providers={"demo": {"base_url": simulator.url, "api_key": "demo-key"}},
+        providers={"demo": {"base_url": simulator.url}},
+        env={"GATEWAY_PROVIDERS_DEMO_API_KEY": "demo-key"},
         asr_worker=True,
     ) as stack:
         yield stack

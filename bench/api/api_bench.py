@@ -78,7 +78,7 @@ RATIOS = (
 def gateway_env(folder: Path, redis_url: str, port: int) -> dict[str, str]:
     """The environment of the gateway: a config file, secrets, Redis and local storage."""
     config = {
-        "providers": {"demo": {"base_url": "http://127.0.0.1:9", "api_key": "demo-key"}},
+        "providers": {"demo": {"base_url": "http://127.0.0.1:9"}},
         "media": {"allow_networks": ["127.0.0.0/8"]},
         "api": {"max_queue_length": 1_000_000_000},
     }
@@ -88,6 +88,7 @@ def gateway_env(folder: Path, redis_url: str, port: int) -> dict[str, str]:
         "GATEWAY_REDIS_URL": redis_url,
         "GATEWAY_API_KEYS": API_KEY,
         "GATEWAY_SECRET_KEY": SECRET,
+        "GATEWAY_PROVIDERS_DEMO_API_KEY": "demo-key",
         "GATEWAY_STORAGE_LOCAL_ROOT": str(folder / "storage"),
         "GATEWAY_PUBLIC_URL": f"http://{HOST}:{port}",
     }
