@@ -44,9 +44,7 @@ _VTT_BLOCKS_RE = re.compile(r"((?:([^\n]+)\n)?" + _VTT_TIMES + r"((?:[^\n]+\n)*)
 # An SRT file without blank lines: a cue's text ends before a timing line or a number + timing
 # line (parse_blocks reads such a number as the next cue's number in a file without blank lines).
 _TIMING_START = r"\d\d:[0-5]\d:[0-5]\d[,.]\d\d\d --> "
-_DENSE_SRT_BLOCKS_RE = re.compile(
-    r"((?:\d+\n)?" + _TIMES + r"((?:(?!(?:\d+\n)?" + _TIMING_START + r")[^\n]+\n)*)\n*)"
-)
+_DENSE_SRT_BLOCKS_RE = re.compile(r"((?:\d+\n)?" + _TIMES + r"((?:(?!(?:\d+\n)?" + _TIMING_START + r")[^\n]+\n)*)\n*)")
 _TIMING_LINE_RE = re.compile(r"\n" + _TIMING_START)
 
 
@@ -91,7 +89,8 @@ def fast_cues(text: str, *, vtt_ids: bool, text_filter: LineFilter, pos: int = 0
         text += "\n"
     if text[0] == " " or "\t" in text or " \n" in text or "\n " in text:
         return None
-    dense = not vtt_ids and "\n\n" not in text.rstrip("\n")
+    first_blank = text.find("\n\n")
+    dense = not vtt_ids and (first_blank == -1 or not text[first_blank:].strip("\n"))
     regex = _VTT_BLOCKS_RE if vtt_ids else _DENSE_SRT_BLOCKS_RE if dense else _SRT_BLOCKS_RE
     cues: list[Cue] = []
     for piece in _pieces(text, dense):
