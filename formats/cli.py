@@ -106,6 +106,9 @@ def _lint(args: argparse.Namespace) -> int:
             more = " ..." if check.count > 10 else ""
             detail = f" (cues {listed}{more})" if check.count else ""
             print(f"  {name.replace('_', ' ')}: {check.count} ({check.share:.1%}){detail}")
+        changes = report.normalisation.to_dict()
+        detail = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in changes.items() if k != "changes" and v)
+        print(f"normalisation would change {changes['changes']} cues" + (f" ({detail})" if detail else ""))
         print(f"violations: {report.violations}")
     return 1 if report.violations else 0
 

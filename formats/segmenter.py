@@ -31,6 +31,7 @@ import math
 
 from formats.linebreak import BAD_LINE_COST, break_lines, break_penalty, line_break_cost
 from formats.model import Captions, Cue, Word
+from formats.normalize import normalise
 from formats.profiles import StyleProfile, get_profile
 
 CUE_COST = 1.0
@@ -234,5 +235,7 @@ def words_from_cues(captions: Captions) -> list[Word]:
 
 
 def resegment(captions: Captions, profile: StyleProfile | None = None) -> Captions:
-    """Re-cut an existing track to ``profile`` (see :func:`words_from_cues`)."""
-    return segment(words_from_cues(captions), profile, captions.language)
+    """Re-cut an existing track to ``profile`` (see :func:`words_from_cues`), normalised first so
+    that cues read as the file said them (unsorted, overlapping) give their words in order."""
+    normalised, _ = normalise(captions)
+    return segment(words_from_cues(normalised), profile, captions.language)

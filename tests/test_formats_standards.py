@@ -151,6 +151,14 @@ def test_scc_writer_normalises_because_it_shows_one_caption_at_a_time() -> None:
     assert [c.lines for c in back.cues] == [["Top", "Bottom"]]
 
 
+def test_resegmenting_normalises_first() -> None:
+    shuffled = formats.read(
+        b"2\n00:00:03,000 --> 00:00:04,000\nlater words\n\n1\n00:00:01,000 --> 00:00:02,000\nfirst words\n"
+    )
+    recut = formats.resegment(shuffled)
+    assert " ".join(line for cue in recut.cues for line in cue.lines) == "first words later words"
+
+
 def test_convert_keeps_cues_unless_normalise_is_asked(tmp_path: Path) -> None:
     source = tmp_path / "in.vtt"
     source.write_bytes(SIMULTANEOUS)
