@@ -458,7 +458,10 @@ def test_a_starting_worker_removes_the_media_of_a_killed_one(system_tmp: Path, r
     live = process_media_dir()  # this process's own folder must survive
     connection = redis.Redis.from_url(redis_server.url)
     services = SimpleNamespace(
-        config={"workers": {"maintenance_interval_s": 5, "heartbeat_interval_s": 2}},
+        config={
+            "workers": {"maintenance_interval_s": 5, "heartbeat_interval_s": 2},
+            "logging": {"format": "text", "level": "INFO"},
+        },
         redis=connection,
         queue=lambda name: Queue(name, connection=connection),
     )
