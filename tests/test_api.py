@@ -199,19 +199,22 @@ def test_only_media_uploads_may_be_large(client, gateway):
     assert_error(client.post("/jobs/any-job/cancel", files=big), 413)
 
 
-def test_full_queue_is_429(client, gateway, redis_server):
+def test_full_queue_is_429(redis_server, tmp_path):
     from rq import Queue
 
-    config = gateway.app.config["GATEWAY"]["api"]
-    saved = dict(config)
-    config.update(max_queue_length=1, queue_length_cache_s=0)
-    queue = Queue("default", connection=redis.Redis.from_url(redis_server.url))
-    queue.enqueue("gateway.tasks.refresh", "no-such-job")  # no worker runs in this test
-    try:
-        assert_error(client.post("/captions", json=body()), 429, "queue is full")
-    finally:
-        config.update(saved)
-        queue.empty()
+    from tests.support.stack import GatewayStack
+
+    # a gateway on a Redis database that no worker serves, so the queue stays as the test fills it
+    with GatewayStack(
+        redis_server,
+        tmp_path,
+        db=13,
+        default_workers=0,
+        providers={"demo": {"base_url": "http://127.0.0.1:9"}},
+        config={"api": {"max_queue_length": 1, "queue_length_cache_s": 0}},
+    ) as stack:
+        Queue("default", connection=stack.redis).enqueue("gateway.tasks.refresh", "no-such-job")
+        assert_error(stack.client().post("/captions", json=body()), 429, "queue is full")
 
 
 def test_unknown_job_is_404(client):
