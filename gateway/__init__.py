@@ -23,11 +23,13 @@ from gateway.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
-UPLOAD_ENDPOINTS = ("captions.Captions",)  # multipart media: max_upload_bytes; every other body: max_body_bytes
+# multipart media: max_upload_bytes; every other body: max_body_bytes
+UPLOAD_ENDPOINTS = ("captions.Captions", "console.new_job")
 # routes that authenticate by a token of their own (or need none) rather than the API key
 PUBLIC_ENDPOINTS = (
     "system.Health", "system.Metrics", "captions.JobMedia", "captions.JobOutput",
     "callbacks.", "api-docs.", "docs-assets.", "static", "home.",
+    "console.",  # the console's pages: a login session of their own (gateway/console)
 )  # fmt: skip
 
 
@@ -57,12 +59,14 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     extensions.api.init_app(app)
     app.register_error_handler(HTTPException, _error_response)
 
+    from gateway import console
     from gateway.api import callbacks, captions, jobs, system
 
     for blueprint in (captions.blp, jobs.blp, jobs.home, callbacks.blp, system.blp):
         extensions.api.register_blueprint(blueprint)
     _register_provider_routes(app.extensions["caption_gateway"])
     app.register_blueprint(_docs_assets())
+    app.register_blueprint(console.blueprint)
     app.before_request(_limit_and_authenticate)
     _rate_limiter(cfg).init_app(app)  # after authentication: the limit is the key's
     return app

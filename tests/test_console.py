@@ -1,0 +1,195 @@
+"""The newsroom console in a real headless browser (Debian's chromium driven by Playwright)
+against a real gateway with workers: log in, submit a spoken video to Whisper, watch it finish,
+see the captions on the video at the right time, fix a cue and publish it, log out; and the
+refusals (wrong key, expired session, forged form posts).
+
+With ``CONSOLE_SCREENSHOTS=1`` the list and job pages are also saved to ``docs/console/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway.console.session import SESSION_MAX_AGE_S
+from gateway.keys import digest
+from tests.support.speech import NEWS_SCRIPT, speech_mp4
+from tests.support.stack import API_KEY, GatewayStack
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "console"
+WAIT_MS = 120_000
+KEEP_UPLOADS = {"storage": {"keep_uploads": True}}  # the job page plays the upload after the job ends
+
+
+@pytest.fixture(scope="module")
+def stack(redis_server, tmp_path_factory):
+    with GatewayStack(
+        redis_server, tmp_path_factory.mktemp("console"), db=12, asr_worker=True, config=KEEP_UPLOADS
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory) -> Path:
+    return speech_mp4(NEWS_SCRIPT, tmp_path_factory.mktemp("console-media"), "news")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page, stack, key: str = API_KEY) -> None:
+    page.goto(stack.url + "/console/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Log in").click()
+
+
+def screenshot(page, name: str) -> None:
+    if os.environ.get("CONSOLE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def active_cue_texts(page, at_s: float) -> list[str]:
+    """The texts of the captions track's active cues once the video is at ``at_s``."""
+    page.wait_for_function(
+        "() => { const v = document.getElementById('player');"
+        " return v.readyState >= 1 && v.textTracks[0] && v.textTracks[0].cues && v.textTracks[0].cues.length > 0; }",
+        timeout=WAIT_MS,
+    )
+    return page.evaluate(
+        """async (at) => {
+            const video = document.getElementById('player');
+            const track = video.textTracks[0];
+            track.mode = 'showing';
+            await new Promise((done) => {
+                video.addEventListener('seeked', done, {once: true});
+                video.currentTime = at;
+            });
+            await new Promise((done) => setTimeout(done, 250));
+            return [...track.activeCues].map((cue) => cue.text);
+        }""",
+        at_s,
+    )
+
+
+def wait_until_done(page) -> None:
+    page.wait_for_selector("section.summary[data-done='true']", timeout=WAIT_MS)
+    page.wait_for_load_state()
+
+
+def test_a_job_from_upload_to_fixed_captions(page, stack, video):
+    log_in(page, stack)
+    assert page.get_by_role("heading", name="Jobs").is_visible()
+
+    page.get_by_role("link", name="New job").click()
+    page.get_by_label("Parent (the video's id in the CMS)").fill("video-console")
+    page.select_option("#provider", "whisper")
+    screenshot(page, "new-job")
+    page.set_input_files("#media", str(video))
+    page.select_option("#provider", "whisper")
+    page.check("input[name=output_types][value=srt]")
+    page.get_by_role("button", name="Create the job").click()
+    assert "Created job" in page.inner_text(".flashes")
+    job_url = page.url
+
+    page.goto(stack.url + "/console/")
+    row = page.locator("tr[data-job-id]").first
+    assert row.locator("td").nth(2).inner_text() == "whisper"
+    page.wait_for_selector("tr[data-job-id][data-done='true'] [data-field=status]:text('done')", timeout=WAIT_MS)
+
+    page.goto(job_url)
+    wait_until_done(page)
+    assert page.inner_text("section.summary [data-field=status]") == "done"
+    cues = page.locator("li.cue")
+    assert cues.count() >= 2
+    second = cues.nth(1)
+    start, end = float(second.get_attribute("data-start")), float(second.get_attribute("data-end"))
+    second_text = second.locator("textarea").input_value()
+    assert active_cue_texts(page, start - 0.05) != [second_text]
+    assert active_cue_texts(page, (start + end) / 2) == [second_text]
+    assert page.get_by_role("link", name="news.vtt").count() + page.locator(".downloads a").count() >= 2
+    screenshot(page, "job")
+
+    first_text = cues.nth(0).locator("textarea")
+    first_text.fill("The city council approved a new budget.")
+    page.get_by_role("button", name="Publish a new version").click()
+    assert "Published the fixed captions" in page.inner_text(".flashes")
+    assert page.url != job_url
+    wait_until_done(page)
+    assert page.locator("li.cue textarea").first.input_value() == "The city council approved a new budget."
+    assert page.locator("dt:text('Fixes') + dd a").get_attribute("href").endswith(job_url.rsplit("/", 1)[-1])
+    assert page.locator("#player").count() == 1  # the fix plays on the original video
+    assert page.inner_text("section[aria-label=Quality]").count("violations") == 1
+
+    page.goto(stack.url + "/console/")
+    assert page.locator("tr[data-job-id]").count() == 2
+    screenshot(page, "jobs")
+
+    page.goto(stack.url + "/console/stats")
+    assert "whisper" in page.inner_text("#by-provider")
+    assert "upload" in page.inner_text("#by-provider")
+    screenshot(page, "statistics")
+
+    page.get_by_role("button", name="Log out").click()
+    assert "/console/login" in page.url
+    page.goto(stack.url + "/console/")
+    assert "/console/login" in page.url
+
+
+def test_a_wrong_key_is_refused(page, stack):
+    log_in(page, stack, key="not-a-key-of-this-gateway")
+    assert "/console/login" in page.url
+    assert "not an API key" in page.inner_text("[role=alert]")
+    page.goto(stack.url + "/console/stats")
+    assert "/console/login" in page.url
+
+
+def test_an_expired_session_is_refused(page, stack):
+    serializer = stack.app.session_interface.get_signing_serializer(stack.app)
+    old = {"key": digest(API_KEY), "since": time.time() - SESSION_MAX_AGE_S - 60, "csrf": "token"}
+    page.context.add_cookies([{"name": "console_session", "value": serializer.dumps(old), "url": stack.url}])
+    page.goto(stack.url + "/console/")
+    assert "/console/login" in page.url
+    assert page.request.get(stack.url + "/console/status?id=x").status == 401
+
+
+def test_a_forged_form_post_is_refused(page, stack):
+    log_in(page, stack)
+    created = stack.client().post(
+        "/captions",
+        data={"parent_id": "forged", "provider": "upload"},
+        files={"caption_file": ("a.srt", b"1\n00:00:01,000 --> 00:00:02,000\nGood evening.\n")},
+    )
+    job_id = created.json()["id"]
+    delete_url = f"{stack.url}/console/jobs/{job_id}/delete"
+    assert page.request.post(delete_url, form={}).status == 400
+    assert page.request.post(delete_url, form={"csrf_token": "forged"}).status == 400
+    assert stack.client().get(f"/jobs/{job_id}").status_code == 200
+    page.goto(f"{stack.url}/console/jobs/{job_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    assert f"Deleted job {job_id}" in page.inner_text(".flashes")
+    assert stack.client().get(f"/jobs/{job_id}").status_code == 404
