@@ -1,4 +1,5 @@
-"""``caption-gateway``: run workers, run everything locally, check the configuration, list providers."""
+"""``caption-gateway``: run workers, run everything locally, check the configuration, list providers,
+index the jobs an older gateway stored."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-config", help="validate the configuration and print it (secrets hidden)")
     listing = sub.add_parser("providers", help="installed providers: who supplied each, enabled or why not, params")
     listing.add_argument("--json", action="store_true", help="print the JSON of GET /providers")
+    sub.add_parser("reindex", help="add jobs stored before GET /jobs existed to its indexes (once, after upgrading)")
     args = parser.parse_args(argv)
 
     if args.command == "run-local":
@@ -36,17 +38,30 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.command == "check-config":
-        shown = {**config, "api_keys": [f"{k[:4]}..." for k in config["api_keys"]], "secret_key": "***"}
+        shown = {**config, "api_keys": key_summary(config), "secret_key": "***"}
         print(json.dumps(shown, indent=2))
         return 0
     if args.command == "providers":
         return print_providers(config, as_json=args.json)
+    if args.command == "reindex":
+        from gateway.services import build_services
+
+        print(f"{build_services(config).store.reindex()} jobs indexed")
+        return 0
     from gateway.services import build_services, set_services
     from gateway.worker import run_worker
 
     services = build_services(config)
     set_services(services)
     return 0 if run_worker(services, args.queues, burst=args.burst, name=args.name) else 1
+
+
+def key_summary(config: dict) -> list[str]:
+    """Every API key by name and scopes, never the key itself."""
+    from gateway.keys import load_keys
+
+    ring = load_keys(config["api_keys"], config["api"]["keys_file"])
+    return [f"{k.name}: {'+'.join(sorted(k.scopes))}" for k in ring.by_digest.values()]
 
 
 def print_providers(config: dict, as_json: bool = False) -> int:

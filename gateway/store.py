@@ -275,6 +275,29 @@ class JobStore:
         keys = [self._key("job", i.decode() if isinstance(i, bytes) else i) for i in ids]
         return [Job.from_json(raw) for raw in (self.redis.mget(keys) if keys else []) if raw]
 
+    def reindex(self, batch: int = 500) -> int:
+        """Add jobs stored before the listing indexes existed to them; how many it added.
+
+        Run once after upgrading (``caption-gateway reindex``): it walks every job key. The jobs
+        keep their creation times, all in the past, so new jobs still sort after them.
+        """
+        added = 0
+        for keys in _chunked(self.redis.scan_iter(self._key("job", "*"), count=batch), batch):
+            with self.redis.pipeline(transaction=False) as pipe:
+                for job in (Job.from_json(raw) for raw in self.redis.mget(keys) if raw):
+                    if self.is_deleting(job.id):
+                        continue
+                    score = score_of(job)
+                    for key in self._index_keys(job):
+                        pipe.zadd(key, {job.id: score})  # also puts an old parent index in milliseconds
+                    if job.terminal:
+                        pipe.zadd(
+                            self._key("jobs", "finished"), {job.id: round((job.finished_at or now()) * 1000)}, nx=True
+                        )
+                    added += 1
+                pipe.execute()
+        return added
+
     # -- deletion ----------------------------------------------------------------------------
 
     def begin_delete(self, job: Job) -> None:
@@ -322,3 +345,14 @@ class JobStore:
 
     def release(self, name: str, job_id: str) -> None:
         self.redis.delete(self._key("lock", name, job_id))
+
+
+def _chunked(items: Iterable, size: int) -> Iterable[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

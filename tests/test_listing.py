@@ -87,3 +87,19 @@ def test_created_after_takes_iso_times(api):
     stamp = datetime.fromisoformat(job["created_at"].replace("Z", "+00:00"))
     earlier = stamp.replace(microsecond=0).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")  # no zone: UTC
     assert job["id"] in {j["id"] for j in every_page(api, f"&created_after={earlier}")}
+
+
+def test_jobs_stored_before_the_listing_are_indexed_by_reindex(api, redis_server, capsys):
+    """A job an older gateway stored (a record and its parent index only) joins the listing."""
+    from gateway.cli import main
+    from gateway.models import Job
+
+    old = Job(parent_id="legacy", provider="demo", media_url=MEDIA, created_at=1_700_000_000.123456)
+    client = redis.Redis.from_url(redis_server.url)
+    client.set(f"cg:job:{old.id}", old.to_json())
+    client.zadd("cg:parent:legacy", {old.id: old.created_at})
+    newer = create(api, "legacy")
+    assert [j["id"] for j in every_page(api)] == [newer["id"]]
+    assert main(["reindex"]) == 0 and "jobs indexed" in capsys.readouterr().out
+    assert [j["id"] for j in every_page(api)] == [newer["id"], old.id]
+    assert [j["id"] for j in every_page(api, "&status=queued&provider=demo")] == [newer["id"], old.id]
