@@ -29,12 +29,14 @@ pytestmark = pytest.mark.slow
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "console"
 WAIT_MS = 120_000
 KEEP_UPLOADS = {"storage": {"keep_uploads": True}}  # the job page plays the upload after the job ends
+VIEWER_KEY = "viewer-key-0123456789"
+KEYS = {"GATEWAY_API_KEYS": f"{API_KEY},viewer:read:{VIEWER_KEY}"}
 
 
 @pytest.fixture(scope="module")
 def stack(redis_server, tmp_path_factory):
     with GatewayStack(
-        redis_server, tmp_path_factory.mktemp("console"), db=12, asr_worker=True, config=KEEP_UPLOADS
+        redis_server, tmp_path_factory.mktemp("console"), db=12, asr_worker=True, config=KEEP_UPLOADS, env=KEYS
     ) as stack:
         yield stack
 
@@ -103,6 +105,9 @@ def wait_until_done(page) -> None:
 def test_a_job_from_upload_to_fixed_captions(page, stack, video):
     log_in(page, stack)
     assert page.get_by_role("heading", name="Jobs").is_visible()
+    (cookie,) = page.context.cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == ("console_session", True, "Lax")
+    assert API_KEY not in cookie["value"]
 
     page.get_by_role("link", name="New job").click()
     page.get_by_label("Parent (the video's id in the CMS)").fill("video-console")
@@ -176,14 +181,19 @@ def test_an_expired_session_is_refused(page, stack):
     assert page.request.get(stack.url + "/console/status?id=x").status == 401
 
 
-def test_a_forged_form_post_is_refused(page, stack):
-    log_in(page, stack)
+def upload_job(stack, parent_id: str) -> str:
     created = stack.client().post(
         "/captions",
-        data={"parent_id": "forged", "provider": "upload"},
+        data={"parent_id": parent_id, "provider": "upload"},
         files={"caption_file": ("a.srt", b"1\n00:00:01,000 --> 00:00:02,000\nGood evening.\n")},
     )
-    job_id = created.json()["id"]
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def test_a_forged_form_post_is_refused(page, stack):
+    log_in(page, stack)
+    job_id = upload_job(stack, "forged")
     delete_url = f"{stack.url}/console/jobs/{job_id}/delete"
     assert page.request.post(delete_url, form={}).status == 400
     assert page.request.post(delete_url, form={"csrf_token": "forged"}).status == 400
@@ -193,3 +203,17 @@ def test_a_forged_form_post_is_refused(page, stack):
     page.get_by_role("button", name="Delete").click()
     assert f"Deleted job {job_id}" in page.inner_text(".flashes")
     assert stack.client().get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_a_read_only_key_sees_only_its_jobs_and_cannot_act(page, stack):
+    job_id = upload_job(stack, "admin-only")
+    log_in(page, stack, key=VIEWER_KEY)
+    assert page.get_by_role("heading", name="Jobs").is_visible()
+    assert page.locator(f"tr[data-job-id='{job_id}']").count() == 0
+    assert page.goto(f"{stack.url}/console/jobs/{job_id}").status == 404
+    assert page.goto(f"{stack.url}/console/stats").ok
+    assert page.get_by_role("link", name="New job").count() == 0
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = page.request.post(f"{stack.url}/console/jobs/{job_id}/cancel", form={"csrf_token": csrf})
+    assert refused.status == 403
+    assert "lacks the &#39;submit&#39; scope" in refused.text()
