@@ -9,28 +9,30 @@ With ``CONSOLE_SCREENSHOTS=1`` the list and job pages are also saved to ``docs/c
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+import formats
+from gateway.console.forms import CueEditError, captions_from_form, param_fields, params_from_form
 from gateway.console.session import SESSION_MAX_AGE_S
 from gateway.keys import digest
+from tests.support.browser import browser_missing, headless_chromium
 from tests.support.speech import NEWS_SCRIPT, speech_mp4
 from tests.support.stack import API_KEY, GatewayStack
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-pytestmark = pytest.mark.slow
+BROWSER_MISSING = browser_missing()
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "console"
 WAIT_MS = 120_000
 KEEP_UPLOADS = {"storage": {"keep_uploads": True}}  # the job page plays the upload after the job ends
 VIEWER_KEY = "viewer-key-0123456789"
 KEYS = {"GATEWAY_API_KEYS": f"{API_KEY},viewer:read:{VIEWER_KEY}"}
+
+
+def in_browser(test):
+    """A test in a real browser against a real gateway: slow, and skipped where there is no browser."""
+    return pytest.mark.slow(pytest.mark.skipif(BROWSER_MISSING is not None, reason=str(BROWSER_MISSING))(test))
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +50,8 @@ def video(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -102,6 +102,7 @@ def wait_until_done(page) -> None:
     page.wait_for_load_state()
 
 
+@in_browser
 def test_a_job_from_upload_to_fixed_captions(page, stack, video):
     log_in(page, stack)
     assert page.get_by_role("heading", name="Jobs").is_visible()
@@ -164,6 +165,7 @@ def test_a_job_from_upload_to_fixed_captions(page, stack, video):
     assert "/console/login" in page.url
 
 
+@in_browser
 def test_a_wrong_key_is_refused(page, stack):
     log_in(page, stack, key="not-a-key-of-this-gateway")
     assert "/console/login" in page.url
@@ -172,6 +174,7 @@ def test_a_wrong_key_is_refused(page, stack):
     assert "/console/login" in page.url
 
 
+@in_browser
 def test_an_expired_session_is_refused(page, stack):
     serializer = stack.app.session_interface.get_signing_serializer(stack.app)
     old = {"key": digest(API_KEY), "since": time.time() - SESSION_MAX_AGE_S - 60, "csrf": "token"}
@@ -191,6 +194,7 @@ def upload_job(stack, parent_id: str) -> str:
     return created.json()["id"]
 
 
+@in_browser
 def test_a_forged_form_post_is_refused(page, stack):
     log_in(page, stack)
     job_id = upload_job(stack, "forged")
@@ -205,6 +209,7 @@ def test_a_forged_form_post_is_refused(page, stack):
     assert stack.client().get(f"/jobs/{job_id}").status_code == 404
 
 
+@in_browser
 def test_a_read_only_key_sees_only_its_jobs_and_cannot_act(page, stack):
     job_id = upload_job(stack, "admin-only")
     log_in(page, stack, key=VIEWER_KEY)
@@ -217,3 +222,84 @@ def test_a_read_only_key_sees_only_its_jobs_and_cannot_act(page, stack):
     refused = page.request.post(f"{stack.url}/console/jobs/{job_id}/cancel", form={"csrf_token": csrf})
     assert refused.status == 403
     assert "lacks the &#39;submit&#39; scope" in refused.text()
+
+
+@in_browser
+def test_each_violation_links_to_its_cue(page, stack):
+    too_fast = b"1\n00:00:01,000 --> 00:00:01,400\nThis caption is far too long to be read in so short a time.\n"
+    created = stack.client().post(
+        "/captions",
+        data={"parent_id": "violations", "provider": "upload"},
+        files={"caption_file": ("fast.srt", too_fast)},
+    )
+    job_id = created.json()["id"]
+    stack.client().wait_job(job_id)
+    log_in(page, stack)
+    page.goto(f"{stack.url}/console/jobs/{job_id}")
+    row = page.locator("table.violations tr", has_text="over cps")
+    row.get_by_role("link", name="1").click()
+    assert page.url.endswith("#cue-0")
+    assert "far too long" in page.locator("#cue-0 textarea").input_value()
+
+
+WHISPER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "vocabulary": {},
+        "beam_size": {"type": "integer", "minimum": 1, "maximum": 10},
+        "vad_filter": {"type": "boolean"},
+        "model": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "speed": {"type": "string", "enum": ["fast", "slow"]},
+    },
+}
+
+
+def test_the_params_form_follows_the_schema():
+    fields = param_fields("whisper", WHISPER_SCHEMA)
+    kinds = {f.name: f.kind for f in fields}
+    assert kinds == {
+        "vocabulary": "text",
+        "beam_size": "integer",
+        "vad_filter": "boolean",
+        "model": "text",
+        "tags": "list",
+        "speed": "choice",
+    }
+    form = {
+        "param:whisper:vocabulary": "Obama, Kyiv",
+        "param:whisper:beam_size": "5",
+        "param:whisper:vad_filter": "false",
+        "param:whisper:model": "",
+        "param:whisper:tags": "a, b,",
+        "param:whisper:speed": "fast",
+        "param:other:model": "not this provider's",
+    }
+    assert params_from_form(fields, form) == {
+        "vocabulary": "Obama, Kyiv",
+        "beam_size": 5,
+        "vad_filter": False,
+        "tags": ["a", "b"],
+        "speed": "fast",
+    }
+    assert params_from_form(fields, {"param:whisper:beam_size": "five"}) == {"beam_size": "five"}  # the API refuses
+
+
+def test_edited_cues_become_a_track():
+    form = {
+        "cue-0-start": "00:00:01.000",
+        "cue-0-end": "00:00:02.500",
+        "cue-0-text": "Good evening.\r\nHere is the news.",
+        "cue-1-start": "00:00:03.000",
+        "cue-1-end": "00:00:04.000",
+        "cue-1-text": "  ",
+    }
+    captions = captions_from_form(form, 2, "en")
+    assert [(c.start, c.end, c.lines) for c in captions.cues] == [(1000, 2500, ["Good evening.", "Here is the news."])]
+    assert b"00:00:01.000 --> 00:00:02.500" in formats.write(captions, "vtt")
+    with pytest.raises(CueEditError, match="cue 1: the end must come after the start"):
+        captions_from_form({**form, "cue-0-end": "00:00:00.500"}, 2, "en")
+    with pytest.raises(CueEditError, match="cue 1: times must look like"):
+        captions_from_form({**form, "cue-0-start": "soon"}, 2, "en")
+    with pytest.raises(CueEditError, match="nothing to publish"):
+        captions_from_form({"cue-0-text": ""}, 1, "en")

@@ -109,7 +109,7 @@ def logout() -> Response:
 # -- the job list --------------------------------------------------------------------------
 
 
-@blueprint.route("/")
+@blueprint.route("/", strict_slashes=False)  # /console as well as /console/
 def jobs() -> str:
     query = {name: request.args[name] for name in LIST_FILTERS if request.args.get(name)}
     try:
