@@ -203,6 +203,11 @@ def test_a_forged_form_post_is_refused(page, stack):
     assert page.request.post(delete_url, form={"csrf_token": "forged"}).status == 400
     assert stack.client().get(f"/jobs/{job_id}").status_code == 200
     page.goto(f"{stack.url}/console/jobs/{job_id}")
+    page.get_by_role("button", name="Retry as a new job").click()
+    retried = page.url.rsplit("/", 1)[-1]
+    assert retried != job_id and f"Retried as a new job {retried}" in page.inner_text(".flashes")
+    assert stack.client().job(retried)["parent_id"] == "forged"
+    page.goto(f"{stack.url}/console/jobs/{job_id}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete").click()
     assert f"Deleted job {job_id}" in page.inner_text(".flashes")
