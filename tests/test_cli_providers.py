@@ -4,6 +4,7 @@ the same as ``GET /providers``. Plugins that fail (tests/broken_provider) are li
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ def configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
     def configure(providers: dict, **env: str) -> None:
         (tmp_path / "config.yaml").write_text(yaml.safe_dump({"providers": providers}))
-        for name in ("GATEWAY_PROVIDERS_OPENAI_API_KEY", "GATEWAY_PROVIDERS_OPENAI_MODEL"):
-            monkeypatch.delenv(name, raising=False)
+        for name in [n for n in os.environ if n.startswith("GATEWAY_PROVIDERS_")]:  # the session's, for one
+            monkeypatch.delenv(name)
         settings = {
             "GATEWAY_CONFIG": str(tmp_path / "config.yaml"),
             "GATEWAY_API_KEYS": API_KEY,
