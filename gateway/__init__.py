@@ -118,7 +118,8 @@ def _limit_and_authenticate() -> None:
         if (request.content_length or 0) > cfg["api"]["max_body_bytes"]:
             abort(413, message=f"request body over {cfg['api']['max_body_bytes']} bytes")
     endpoint = request.endpoint or ""
-    if endpoint.startswith(PUBLIC_ENDPOINTS) or request.method == "OPTIONS":
+    # the console's own pages, unknown ones included, answer with its HTML rather than the API's 401
+    if endpoint.startswith(PUBLIC_ENDPOINTS) or request.path.startswith("/console/") or request.method == "OPTIONS":
         return
     keys: KeyRing = current_app.extensions["caption_gateway_keys"]
     key = keys.lookup(request.headers.get(API_KEY_HEADER))

@@ -30,6 +30,10 @@ class UploadParams(ma.Schema):
         validate=validate.OneOf(formats.INPUT_TYPES),
         metadata={"description": "the caption file's format when its name does not tell"},
     )
+    source_job = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the job whose captions this file is a corrected version of (kept as a link)"},
+    )
 
 
 class UploadProvider(Provider):

@@ -50,7 +50,6 @@ blueprint.record_once(lambda state: console_session.configure(state.app))
 OPEN_ENDPOINTS = ("console.login", "console.static")
 LIST_FILTERS = ("status", "provider", "parent_id", "created_after", "created_before", "cursor")
 STATUSES = ("queued", "processing", "done", "error", "cancelled")
-FIX_LINKS = "console:fix_of"  # Redis hash: a published fix's job id -> the job it fixes
 STATS_DAYS = (1, 7, 30, 90)
 
 
@@ -158,7 +157,7 @@ def job(job_id: str) -> str:
         video=video_source(job),
         violations=violations(job.quality),
         provider=provider_description(job.provider),
-        fix_of=fix_source(job_id),
+        fix_of=fix_source(job),
         fixes=fixes_of(job),
     )
 
@@ -171,7 +170,7 @@ def provider_description(provider_id: str) -> dict[str, Any]:
 def fixes_of(job: Job) -> list[Job]:
     """The published fixes of ``job`` (they share its parent)."""
     siblings, _total = services().store.list_by_parent(job.parent_id, 0, 500)
-    return [j for j in siblings if j.id != job.id and fix_source(j.id) == job.id]
+    return [j for j in siblings if j.id != job.id and fix_source(j) == job.id]
 
 
 def read_captions(job: Job) -> formats.Captions | None:
@@ -192,7 +191,7 @@ def video_source(job: Job) -> str | None:
         return url_for("console.media", job_id=job.id)
     if job.media_url:
         return job.media_url
-    source = fix_source(job.id)
+    source = fix_source(job)
     source_job = services().store.get(source) if source else None
     return video_source(source_job) if source_job is not None else None
 
@@ -208,13 +207,9 @@ def violations(quality: dict[str, Any] | None) -> list[dict[str, Any]]:
     return found
 
 
-def fix_source(job_id: str) -> str | None:
-    raw = services().redis.hget(_fix_links_key(), job_id)
-    return raw.decode() if raw else None
-
-
-def _fix_links_key() -> str:
-    return f"{services().config['redis']['key_prefix']}:{FIX_LINKS}"
+def fix_source(job: Job) -> str | None:
+    """The job a published fix corrects (its ``upload`` params name it)."""
+    return job.provider_params.get("source_job") if job.provider == "upload" else None
 
 
 @blueprint.route("/jobs/<job_id>/captions.vtt")
@@ -262,7 +257,6 @@ def cancel(job_id: str) -> Response:
 @blueprint.route("/jobs/<job_id>/delete", methods=["POST"])
 def delete(job_id: str) -> Response:
     if act(lambda: call_api(captions_api.JobResource().delete, job_id), f"Deleted job {job_id}."):
-        services().redis.hdel(_fix_links_key(), job_id)
         return redirect(url_for("console.jobs"))
     return redirect(url_for("console.job", job_id=job_id))
 
@@ -296,13 +290,13 @@ def publish(job_id: str) -> Response:
     except (CueEditError, ValueError) as exc:
         flash(f"not published: {exc}")
         return redirect(url_for("console.job", job_id=job_id))
-    fields = {**request_fields(job), "provider": "upload", "provider_params": "{}", "media_url": ""}
+    params = json.dumps({"source_job": job_id})
+    fields = {**request_fields(job), "provider": "upload", "provider_params": params, "media_url": ""}
     fields = {k: v for k, v in fields.items() if v not in ("", None)}
     caption_file = FileStorage(io.BytesIO(formats.write(edited, "vtt")), filename="captions.vtt")
     created = act(lambda: call_api(captions_api.Captions().post, form=fields, files={"caption_file": caption_file}), "")
     if not created:
         return redirect(url_for("console.job", job_id=job_id))
-    services().redis.hset(_fix_links_key(), created["id"], job_id)
     flash(f"Published the fixed captions as job {created['id']}.")
     return redirect(url_for("console.job", job_id=created["id"]))
 
