@@ -4,7 +4,8 @@ configured with a single callback address; the provider's signature is the only 
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import request
 from flask.views import MethodView
@@ -14,8 +15,10 @@ from gateway import tasks
 from gateway.api import Blueprint, services
 from gateway.auth import check_callback_token
 from gateway.views import follow_view
-from providers.base import CallbackRequest
+from providers.base import CallbackRequest, ProviderEvent
 from providers.errors import CallbackRejected, ProviderError
+
+T = TypeVar("T")
 
 blp = Blueprint("callbacks", __name__, description="Provider callbacks")
 
@@ -36,16 +39,9 @@ class ProviderCallback(MethodView):
         token_ok = check_callback_token(svc.config["secret_key"], provider_id, job_id, request.args.get("token"))
         if not token_ok and not provider.signed_callbacks:
             abort(403, message="invalid callback token")
-        try:
-            status = provider.parse_callback(follow_view(job), incoming_callback())
-        except CallbackRejected as exc:
-            abort(403, message=f"callback rejected: {exc}")
-        except ProviderError as exc:
-            abort(400, message=f"callback not understood: {exc}")
-        if not job.terminal:
-            # a status the callback carried is applied as it is; without one, the provider is asked
-            reported = dataclasses.asdict(status) if status is not None else None
-            tasks.enqueue(svc, tasks.refresh, job_id, None, reported, urgent=True)
+        # a status the callback carried is applied as it is; without one, the provider is asked
+        status = read_or_abort(lambda: provider.parse_callback(follow_view(job), incoming_callback()))
+        tasks.hand_over_events(svc, provider_id, [ProviderEvent(job_id, status)])
         return {"accepted": True, "job_id": job_id}, 202
 
 
@@ -61,14 +57,19 @@ class ProviderEventCallback(MethodView):
         cls = svc.registry.get_class(provider_id)
         if cls is None or not cls.signed_callbacks:
             abort(404, message=f"provider {provider_id} takes no callbacks at this address")
-        try:
-            events = svc.provider(provider_id).parse_event_callback(incoming_callback())
-        except CallbackRejected as exc:
-            abort(403, message=f"callback rejected: {exc}")
-        except ProviderError as exc:
-            abort(400, message=f"callback not understood: {exc}")
+        events = read_or_abort(lambda: svc.provider(provider_id).parse_event_callback(incoming_callback()))
         tasks.hand_over_events(svc, provider_id, events)
         return {"accepted": True, "events": len(events)}, 202
+
+
+def read_or_abort(read: Callable[[], T]) -> T:
+    """What the provider read from a callback; 403 for a forged one, 400 for one that makes no sense."""
+    try:
+        return read()
+    except CallbackRejected as exc:
+        abort(403, message=f"callback rejected: {exc}")
+    except ProviderError as exc:
+        abort(400, message=f"callback not understood: {exc}")
 
 
 def incoming_callback() -> CallbackRequest:
