@@ -332,7 +332,13 @@ def finalize(job_id: str) -> None:
 
 
 def complete(services: Services, job: Job, result: CaptionResult) -> None:
-    """Render and store every requested output, then mark the job done (once)."""
+    """Render and store every requested output, then mark the job done (once).
+
+    A job cancelled or deleted while its provider worked gets no files: nothing would point at them.
+    """
+    current = services.store.get(job.id)
+    if current is None or current.terminal:
+        return
     try:
         outputs = store_outputs(services, job, result)
         quality = formats.lint(result.captions, formats.get_profile(job.style or None)).to_dict()
