@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 from typing import Any, BinaryIO
 
 import marshmallow as ma
@@ -28,6 +29,7 @@ from gateway.services import Services
 from gateway.store import IdempotencyConflict
 from storage import ObjectNotFound, StorageError, content_type_for
 
+log = logging.getLogger(__name__)
 blp = Blueprint("captions", __name__, description="Caption jobs")
 PAGE_SIZE = 50
 FILE_PARTS = ("media", "caption_file")  # the multipart file parts POST /captions reads
@@ -123,6 +125,7 @@ class Captions(MethodView):
             discard_upload(svc, job)
             return stored, 200
         svc.metrics.inc("jobs_created", provider=job.provider)
+        log.info("job created", extra=tasks.job_log_fields(job))
         return job, 201, {"Location": url_for("captions.Job", job_id=job.id)}
 
 
