@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import logging
-import os
-import re
-import sys
-import tempfile
 import time
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_smorest import abort
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from gateway import extensions, jsonbody
 from gateway.auth import API_KEY_HEADER, current_key, required_scope
 from gateway.config import load_config
 from gateway.keys import KeyRing, load_keys
+from gateway.paths import hide_paths
+from gateway.redisconn import REDIS_DOWN, limiter_storage_uri
 from gateway.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
 # multipart media: max_upload_bytes; every other body: max_body_bytes
 UPLOAD_ENDPOINTS = ("captions.Captions", "console.new_job")
+#: Seconds a client is told to wait (``Retry-After``) while Redis is away.
+REDIS_RETRY_AFTER_S = 5
 # routes that authenticate by a token of their own (or need none) rather than the API key
 PUBLIC_ENDPOINTS = (
     "system.Health", "system.Metrics", "captions.JobMedia", "captions.JobOutput",
@@ -58,6 +58,8 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.extensions["caption_gateway_keys"] = load_keys(cfg["api_keys"], cfg["api"]["keys_file"])
     extensions.api.init_app(app)
     app.register_error_handler(HTTPException, _error_response)
+    for error in REDIS_DOWN:
+        app.register_error_handler(error, _redis_unavailable)
 
     from gateway import console
     from gateway.api import callbacks, captions, jobs, system
@@ -84,9 +86,10 @@ def _rate_limiter(cfg: dict[str, Any]) -> Limiter:
         key_func=lambda: current_key().name,
         application_limits=[key_limit],
         application_limits_exempt_when=lambda: current_key() is None or not key_limit(),
-        storage_uri=cfg["redis"]["url"],
+        storage_uri=limiter_storage_uri(cfg["redis"]),
         storage_options={"key_prefix": f"{cfg['redis']['key_prefix']}:ratelimit"},
         strategy="fixed-window",
+        swallow_errors=True,  # Redis away: the route itself answers 503 rather than the limiter a 500
     )
 
 
@@ -133,17 +136,34 @@ def _limit_and_authenticate() -> None:
 
 def _error_response(error: HTTPException) -> Response:
     """One error body everywhere: flask-smorest's ``{code, status, message, errors}`` plus NYT's
-    ``error`` (the message), with server paths taken out; ``Retry-After`` on a rate limit."""
+    ``error`` (the message), with server paths taken out; ``Retry-After`` on a rate limit, ``Allow``
+    on a 405, and a 413 closes the connection (the unread body would be taken for the next request)."""
     response = current_app.make_response(extensions.api.handle_http_exception(error))
     body = response.get_json(silent=True)
     if isinstance(body, dict):
-        body = _hide_paths(body)
+        body = hide_paths(body, current_app.config["GATEWAY"]["storage"]["local"]["root"])
+        if error.code == 413 and not body.get("message"):
+            body["message"] = f"request body over {request.max_content_length} bytes"
         body["message"] = body.get("message") or _first_error(body.get("errors")) or body.get("status", "")
         body["error"] = body["message"]
         response.set_data(current_app.json.dumps(body))
     if isinstance(error, RateLimitExceeded):
         limit = _current_limit()
         response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time()))) if limit else "1"
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if error.code == 413:
+        response.headers["Connection"] = "close"
+    return response
+
+
+def _redis_unavailable(error: Exception) -> Response:
+    """Redis is away (stopped, restarting, failing over): 503 with ``Retry-After``, never a 500."""
+    log.warning("redis unavailable during %s %s: %s", request.method, request.path, error)
+    unavailable = ServiceUnavailable()
+    unavailable.data = {"message": "the job store (Redis) is unavailable; try again in a few seconds"}
+    response = _error_response(unavailable)
+    response.headers["Retry-After"] = str(REDIS_RETRY_AFTER_S)
     return response
 
 
@@ -164,23 +184,3 @@ def _first_error(errors: Any) -> str:
     if isinstance(errors, list) and errors:
         return f"{'.'.join(path)}: {errors[0]}" if path else str(errors[0])
     return ""
-
-
-def _server_folders() -> list[str]:
-    """Folders whose paths must never reach a client (longest first)."""
-    cfg = current_app.config["GATEWAY"]
-    folders = {os.getcwd(), sys.prefix, tempfile.gettempdir(), os.path.dirname(os.path.dirname(__file__))}
-    folders.add(os.path.abspath(cfg["storage"]["local"]["root"]))
-    return sorted((f for f in folders if len(f) > 1), key=len, reverse=True)
-
-
-def _hide_paths(value: Any) -> Any:
-    """``value`` with every absolute path under a server folder replaced by ``<path>``."""
-    if isinstance(value, dict):
-        return {_hide_paths(k): _hide_paths(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hide_paths(v) for v in value]
-    if isinstance(value, str) and "/" in value:
-        for folder in _server_folders():
-            value = re.sub(re.escape(folder) + r"[^\s'\"]*", "<path>", value)
-    return value

@@ -34,7 +34,7 @@ POSITIVE = (
     ("media", "connect_timeout_s"), ("media", "read_timeout_s"), ("media", "download_timeout_s"),
     ("workers", "job_timeout_s"), ("workers", "maintenance_interval_s"), ("workers", "heartbeat_interval_s"),
     ("webhooks", "timeout_s"), ("api", "list_page_size"), ("jobs", "retention_interval_s"),
-    ("jobs", "retention_batch"),
+    ("jobs", "retention_batch"), ("redis", "socket_timeout_s"),
 )  # fmt: skip
 
 

@@ -69,6 +69,8 @@ class Job:
     submitted_at: float | None = None
     poll_attempt: int = 0
     transient_failures: int = 0
+    worker_stops: int = 0  # workers that died running a task of this job
+    worker_stopped_at: float | None = None
     webhook: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -14,6 +14,10 @@ A process that dies between 3 and 5 leaves the mark; the next retention pass fin
 deletion. A synchronous provider (Whisper) that was already writing outputs when its job was
 deleted is answered by a second sweep of the job's file keys a minute later.
 
+Uploads without a job (a gateway process that died between storing a job's media and writing
+the job) are removed by ``sweep_orphan_uploads``, run by one worker every
+``storage.orphan_sweep_interval_s`` (a lease key), once they are ``storage.orphan_upload_grace_s`` old.
+
 Retention is a chain of ``purge_expired`` tasks: the workers start it at their maintenance
 pass when none is alive (a lease key in Redis, ``SET NX``), and each run deletes at most
 ``jobs.retention_batch`` finished jobs older than ``jobs.retention_days`` (by finishing time),
@@ -23,17 +27,21 @@ then enqueues the next run through RQ's scheduler (at once again while there is 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 from gateway import tasks
 from gateway.models import CANCELLED, Job, now
 from gateway.services import Services, get_services
 from gateway.views import follow_view
 from providers.errors import ProviderError
-from storage import StorageError
+from storage import LocalStorage, S3Storage, Storage, StorageError
 
 log = logging.getLogger(__name__)
 
 CLAIM_OWNER = "delete"
+UPLOADS_PREFIX = "uploads"  # uploads/<job id>/<file name>
 SECOND_SWEEP_DELAY_S = 60
 NEXT_BATCH_DELAY_S = 1
 
@@ -137,3 +145,57 @@ def purge_once(services: Services) -> int:
         except StorageError as exc:  # the job stays hidden; the next pass tries again
             log.warning("job %s: its files could not be deleted: %s", job_id, exc)
     return len(candidates)
+
+
+# -- uploads without a job -------------------------------------------------------------------
+
+
+def keep_sweeping_uploads(services: Services) -> None:
+    """Queue a sweep of uploads without a job, at most once per ``storage.orphan_sweep_interval_s``."""
+    interval = services.config["storage"]["orphan_sweep_interval_s"]
+    key = f"{services.config['redis']['key_prefix']}:upload-sweep"
+    if interval and services.redis.set(key, "1", nx=True, ex=int(interval)):
+        tasks.enqueue(services, sweep_orphan_uploads)
+
+
+def sweep_orphan_uploads() -> int:
+    """Delete uploads older than the grace period whose job does not exist; how many it deleted."""
+    services = get_services()
+    oldest = now() - services.config["storage"]["orphan_upload_grace_s"]
+    removed = 0
+    for key, modified_at in stored_uploads(services.storage):
+        job_id = key.split("/")[1]
+        if modified_at > oldest or services.store.get(job_id) is not None or services.store.is_deleting(job_id):
+            continue
+        services.storage.delete(key)
+        log.info("removed upload %s: no job refers to it", key)
+        removed += 1
+    return removed
+
+
+def stored_uploads(storage: Storage) -> Iterator[tuple[str, float]]:
+    """Every stored upload as (key, time last written), for the storage backends that list."""
+    if isinstance(storage, LocalStorage):
+        yield from _local_uploads(storage.root)
+    elif isinstance(storage, S3Storage):
+        yield from _s3_uploads(storage)
+
+
+def _local_uploads(root: Path) -> Iterator[tuple[str, float]]:
+    for folder, _dirs, files in os.walk(root / UPLOADS_PREFIX):
+        for name in files:
+            path = Path(folder) / name
+            key = path.relative_to(root).as_posix()
+            if key.count("/") == 2 and not name.startswith("."):  # uploads/<job>/<file>; not a write under way
+                yield key, path.stat().st_mtime
+
+
+def _s3_uploads(storage: S3Storage) -> Iterator[tuple[str, float]]:
+    base = f"{storage.prefix}/" if storage.prefix else ""
+    paginator = storage.client.get_paginator("list_objects_v2")
+    pages = paginator.paginate(Bucket=storage.bucket, Prefix=f"{base}{UPLOADS_PREFIX}/")
+    for page in pages:
+        for item in page.get("Contents", []):
+            key = item["Key"][len(base) :]
+            if key.count("/") == 2:
+                yield key, item["LastModified"].timestamp()

@@ -51,12 +51,24 @@ class StrictSchema(ma.Schema):
         raise ma.ValidationError(messages, data=error.data, valid_data=error.valid_data)
 
 
+#: A parent is listed at ``/captions/<parent_id>``: its id must fit in one URL path segment.
+PARENT_ID = r"^[^/]+$"
+
+
 class CaptionRequestSchema(StrictSchema):
     """A new caption job. Sent as JSON, or as multipart form fields (objects as JSON text)
     with a ``media`` file part (the video or audio itself) or a ``caption_file`` part."""
 
     media_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=4096), load_default=None)
-    parent_id = fields.String(required=True, validate=validate.Length(1, 200))
+    parent_id = fields.String(
+        required=True,
+        validate=[
+            validate.Length(1, 200),
+            validate.Regexp(PARENT_ID, error="must not contain '/' (its jobs are listed at /captions/<parent_id>)"),
+            validate.NoneOf((".", ".."), error="{input!r} cannot be a URL path segment"),
+        ],
+        metadata={"description": "the CMS's id of the video (one URL path segment: no '/')"},
+    )
     provider = fields.String(required=True, validate=validate.Length(1, 100))
     provider_params = fields.Dict(keys=fields.String(), load_default=dict)
     output_types = fields.List(

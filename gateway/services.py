@@ -14,6 +14,7 @@ from rq import Queue
 from gateway.config import load_config
 from gateway.metrics import Metrics
 from gateway.netguard import guarded_adapter
+from gateway.redisconn import connect
 from gateway.store import JobStore
 from providers.base import Provider
 from providers.registry import Registry, load_registry
@@ -65,7 +66,7 @@ def guarded_session(allow: list[str]) -> requests.Session:
 
 
 def build_services(config: dict[str, Any]) -> Services:
-    connection = redis.Redis.from_url(config["redis"]["url"])
+    connection = connect(config["redis"])
     return Services(
         config=config,
         redis=connection,

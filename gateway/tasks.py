@@ -21,23 +21,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
 from rq import Callback, Retry, get_current_job
+from rq.exceptions import AbandonedJobError
 from rq.job import Job as RQJob
 
 import formats
 from gateway import netguard
 from gateway.auth import sign_webhook
 from gateway.models import CANCELLED, DONE, ERROR, PROCESSING, Job, Output, now
+from gateway.paths import hide_paths
 from gateway.schemas import job_payload
 from gateway.services import Services, get_services
 from gateway.views import follow_view, submit_view
 from providers.base import FINISHED, CaptionResult, ProviderEvent, ProviderStatus
 from providers.errors import ProviderError, TransientProviderError
-from storage import content_type_for
+from storage import StorageError, content_type_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,26 +82,56 @@ def enqueue(
 
 
 def on_task_failure(rq_job: RQJob, connection, exc_type, exc_value, _tb) -> None:
-    """A task raised or its worker died. Once RQ has no retry left, fail the job visibly."""
-    if rq_job.retries_left:
-        return
+    """A task raised or its worker died. A worker that died is counted on the job (its progress
+    starts again); once RQ has no retry left, the job fails visibly."""
     job_id = rq_job.args[0] if rq_job.args else None
     if not job_id or rq_job.func_name.endswith("pull_events"):  # a provider's chain, not a job
         return
-    reason = f"{exc_type.__name__}: {exc_value}" if exc_type else "worker stopped"
+    services = get_services()
+    worker_stopped = exc_type is None or issubclass(exc_type, AbandonedJobError)
+    job = record_worker_stop(services, job_id) if worker_stopped else None
+    if rq_job.retries_left:
+        return
+    reason = worker_stop_reason(job) if worker_stopped else f"{exc_type.__name__}: {exc_value}"
     log.error("task %s for job %s failed for good: %s", rq_job.func_name, job_id, reason)
     if rq_job.func_name.endswith("deliver_webhook"):
         return
-    fail(get_services(), job_id, f"internal error while running {rq_job.func_name.rsplit('.', 1)[-1]}: {reason}")
+    fail(services, job_id, f"internal error while running {rq_job.func_name.rsplit('.', 1)[-1]}: {reason}")
+
+
+def record_worker_stop(services: Services, job_id: str) -> Job | None:
+    """Count a worker that died running a task of the job; the progress it reported is void."""
+
+    def change(j: Job) -> bool:
+        if j.terminal:
+            return False
+        j.worker_stops += 1
+        j.worker_stopped_at = now()
+        j.progress = 0 if j.progress is not None else None
+        j.details = "the worker running this job stopped; it runs again"
+        return True
+
+    return services.store.update(job_id, change) or services.store.get(job_id)
+
+
+def worker_stop_reason(job: Job | None) -> str:
+    """``the worker running it stopped 3 times, last at 2026-12-04T10:00:00Z``."""
+    if job is None or not job.worker_stops:
+        return "the worker running it stopped"
+    times = "once" if job.worker_stops == 1 else f"{job.worker_stops} times"
+    when = datetime.fromtimestamp(job.worker_stopped_at or now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"the worker running it stopped {times}, last at {when}"
 
 
 # -- outcomes --------------------------------------------------------------------------------
 
 
 def fail(services: Services, job_id: str, message: str, details: str | None = None) -> Job | None:
-    fields: dict[str, Any] = {"error": message}
+    """Fail the job with ``message`` (server paths in it, a temporary file's say, are hidden)."""
+    root = services.config["storage"]["local"]["root"]
+    fields: dict[str, Any] = {"error": hide_paths(message, root)}
     if details is not None:
-        fields["details"] = details
+        fields["details"] = hide_paths(details, root)
     job = services.store.transition(job_id, ERROR, **fields)
     if job is not None:
         on_finished(services, job)
@@ -344,6 +376,9 @@ def complete(services: Services, job: Job, result: CaptionResult) -> None:
         quality = formats.lint(result.captions, formats.get_profile(job.style or None)).to_dict()
     except formats.CaptionFormatError as exc:
         fail(services, job.id, f"provider returned unusable captions: {exc}")
+        return
+    except StorageError as exc:  # a full disk, a refused bucket: waiting would not help
+        fail(services, job.id, f"the captions could not be stored: {exc}")
         return
 
     def change(j: Job) -> bool:

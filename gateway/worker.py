@@ -7,11 +7,18 @@ CPU cores (with the Whisper ``cpu_threads`` setting to match).
 
 A worker that starts, and one whose work horse was killed, removes the temporary media left
 behind by processes that no longer exist (:func:`gateway.media.remove_stale_media`).
+
+A running task holds a lease of :data:`LEASE_BEATS` heartbeats (``workers.heartbeat_interval_s``
+each); when its worker dies, the lease runs out and the next maintenance pass of a worker of that
+queue (every ``workers.maintenance_interval_s``) runs the task again: with the defaults, 10 s and
+15 s, within 45 s of the last heartbeat. A worker that loses Redis waits for it, with backoff,
+and goes on working.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 from rq import SimpleWorker, Worker
@@ -20,17 +27,34 @@ from rq.worker import WorkerStatus
 from gateway import retention, tasks
 from gateway.logs import configure_logging
 from gateway.media import remove_stale_media
+from gateway.redisconn import REDIS_DOWN
 from gateway.services import Services, get_services
 
 log = logging.getLogger(__name__)
+
+#: A running task's lease, in heartbeats: it outlives two missed beats, not a dead worker.
+LEASE_BEATS = 3
+#: Waiting for a lost Redis: the first pause and the longest one (doubled in between).
+RECONNECT_FIRST_S = 1.0
+RECONNECT_MAX_S = 30.0
 
 
 class _FailVisibly:
     """RQ calls no failure callback when a work horse is killed: fail the job here too.
 
     Maintenance passes also restart the event-pull chains of providers that have an event
-    queue, should one have stopped (:func:`gateway.tasks.keep_event_pulls`).
+    queue, should one have stopped (:func:`gateway.tasks.keep_event_pulls`). A task's lease is
+    :data:`LEASE_BEATS` heartbeats, not RQ's heartbeat plus a minute.
     """
+
+    stop_asked = False
+
+    def request_stop(self, signum, frame):
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        return self.job_monitoring_interval * LEASE_BEATS
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
@@ -39,7 +63,7 @@ class _FailVisibly:
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        _keep_event_pulls()
+        _start_periodic_tasks()
 
 
 class GatewayWorker(_FailVisibly, Worker):
@@ -53,9 +77,6 @@ class GatewaySimpleWorker(_FailVisibly, SimpleWorker):
     here), so the task of a killed worker would wait that long to be found abandoned and run
     again. Like the forking worker's monitor loop, a thread renews a short lease instead.
     """
-
-    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
-        return self.job_monitoring_interval + 60
 
     def execute_job(self, job, queue) -> None:
         execution = self.prepare_execution(job)
@@ -85,26 +106,46 @@ def _remove_stale_media() -> None:
         log.exception("could not remove the media of stopped processes")
 
 
-def _keep_event_pulls() -> None:
+def _start_periodic_tasks() -> None:
+    """The providers' event pulls, retention and the sweep of uploads without a job, unless running."""
     try:
         tasks.keep_event_pulls(get_services())
         retention.keep_purging(get_services())  # jobs.retention_days
+        retention.keep_sweeping_uploads(get_services())
     except Exception:  # a maintenance pass must never stop a worker; the next one tries again
-        log.exception("could not start the providers' event pulls")
+        log.exception("could not start the periodic tasks")
 
 
 def run_worker(services: Services, queues: list[str], burst: bool = False, name: str | None = None) -> bool:
     """Work on ``queues`` until stopped (or empty, with ``burst``); with the RQ scheduler on.
 
     First removes the temporary media of processes that died before they could (SIGKILL, OOM).
+    RQ's worker quits when it loses Redis; a new one starts once Redis answers again.
     """
     configure_logging(services.config["logging"])
     _remove_stale_media()
-    if "default" in queues:
-        _keep_event_pulls()
+    worked = False
+    pause = RECONNECT_FIRST_S
+    while True:
+        worker = make_worker(services, queues, name)
+        try:
+            if "default" in queues:
+                _start_periodic_tasks()
+            worked = worker.work(burst=burst, with_scheduler=True) or worked
+        except REDIS_DOWN as exc:
+            log.warning("worker %s lost Redis: %s", worker.name, exc)
+        if burst or worker.stop_asked:
+            return worked
+        pause = wait_for_redis(services, pause)
+        if pause is None:
+            return worked
+        log.info("Redis answers again: worker for %s starts anew", ", ".join(queues))
+
+
+def make_worker(services: Services, queues: list[str], name: str | None = None) -> Worker:
     cls = GatewaySimpleWorker if "asr" in queues else GatewayWorker
     maintenance = services.config["workers"]["maintenance_interval_s"]
-    worker = cls(
+    return cls(
         [services.queue(q) for q in queues],
         connection=services.redis,
         name=name,
@@ -114,4 +155,19 @@ def run_worker(services: Services, queues: list[str], burst: bool = False, name:
         worker_ttl=maintenance + 15,
         job_monitoring_interval=services.config["workers"]["heartbeat_interval_s"],
     )
-    return worker.work(burst=burst, with_scheduler=True)
+
+
+def wait_for_redis(services: Services, pause: float) -> float | None:
+    """Wait until Redis answers, pausing ``pause`` seconds, then twice as long, up to
+    :data:`RECONNECT_MAX_S`; the next first pause, or ``None`` when SIGTERM or SIGINT came."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(pause):
+        try:
+            services.redis.ping()
+            return RECONNECT_FIRST_S
+        except REDIS_DOWN as exc:
+            log.warning("waiting for Redis (again in %.0f s): %s", min(pause * 2, RECONNECT_MAX_S), exc)
+            pause = min(pause * 2, RECONNECT_MAX_S)
+    return None

@@ -24,11 +24,13 @@ from gateway import netguard, retention, tasks
 from gateway.api import Blueprint, services
 from gateway.auth import API_KEY_HEADER, check_media_token, check_output_token, current_key, key_scope, may_see
 from gateway.models import CANCELLED, DONE, Job
+from gateway.redisconn import REDIS_DOWN
 from gateway.schemas import CaptionRequestSchema, JobSchema
 from gateway.services import Services
 from gateway.store import IdempotencyConflict
 from storage import ObjectNotFound, StorageError, content_type_for
 
+log = logging.getLogger(__name__)
 log = logging.getLogger(__name__)
 blp = Blueprint("captions", __name__, description="Caption jobs")
 PAGE_SIZE = 50
@@ -121,6 +123,9 @@ class Captions(MethodView):
         except IdempotencyConflict as exc:
             discard_upload(svc, job)
             abort(422, message=str(exc))
+        except REDIS_DOWN:  # no job: its upload must not stay behind (503 follows)
+            discard_upload(svc, job)
+            raise
         if not created:  # an earlier request with this Idempotency-Key made the job
             discard_upload(svc, job)
             return stored, 200
@@ -244,9 +249,14 @@ def fingerprint(args: dict[str, Any], media: tuple[str, bytes | BinaryIO] | None
 
 
 def discard_upload(svc: Services, job: Job) -> None:
-    """Remove the media stored for a job that was not created after all."""
-    if job.media_key:
+    """Remove the media stored for a job that was not created after all (what cannot be removed
+    now, the sweep of uploads without a job removes later)."""
+    if not job.media_key:
+        return
+    try:
         svc.storage.delete(job.media_key)
+    except StorageError as exc:
+        log.warning("upload %s of a job never created stays until the next sweep: %s", job.media_key, exc)
 
 
 def put_or_503(svc: Services, key: str, data: bytes | BinaryIO) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
+import shutil
 import time
+import uuid
 
 from apispec.ext.marshmallow import OpenAPIConverter
 from flask import Response, request
@@ -15,9 +18,13 @@ from gateway.api import Blueprint, services
 from gateway.metrics import exposition
 from gateway.schemas import HealthSchema, ProviderSchema
 from providers.base import QUEUES
+from storage import Storage, StorageError
 
 blp = Blueprint("system", __name__, description="Installed providers and service health")
 
+#: The health check writes and reads back this many bytes under this prefix.
+PROBE_PREFIX = "health"
+PROBE_BYTES = 4096
 _converter = OpenAPIConverter("3.0.3", lambda schema: None, None)
 
 
@@ -85,11 +92,38 @@ def dependency_checks(workers_per_queue: bool = False) -> dict:
     except Exception as exc:  # any failure of the dependency is the answer
         checks["redis"] = {"ok": False, "error": str(exc)}
     try:
-        svc.storage.check()
-        checks["storage"] = {"ok": True}
+        checks["storage"] = storage_check(svc.storage)
     except Exception as exc:
         checks["storage"] = {"ok": False, "error": str(exc)}
+    free = free_bytes(svc.storage)
+    if free is not None:
+        checks["storage"]["free_bytes"] = free
     return checks
+
+
+def storage_check(storage: Storage) -> dict:
+    """Write a probe object of real bytes, read it back, delete it: a full disk fails here."""
+    storage.check()
+    key = f"{PROBE_PREFIX}/{uuid.uuid4().hex}"
+    probe = secrets.token_bytes(PROBE_BYTES)
+    storage.put(key, probe)
+    try:
+        if storage.get(key) != probe:
+            raise StorageError("the probe object read back differs from what was written")
+    finally:
+        storage.delete(key)
+    return {"ok": True}
+
+
+def free_bytes(storage: Storage) -> int | None:
+    """Free space where a local storage root is; ``None`` for object stores (S3)."""
+    root = getattr(storage, "root", None)
+    if root is None:
+        return None
+    try:
+        return shutil.disk_usage(root).free
+    except OSError:
+        return None
 
 
 def live_workers_by_queue(workers: list[Worker], settings: dict) -> dict[str, int]:
