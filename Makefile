@@ -10,7 +10,7 @@ VAR ?= var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 RUN_PACKAGES := redis-server
-TEST_PACKAGES := redis-server ffmpeg espeak-ng chromium
+TEST_PACKAGES := redis-server redis-sentinel ffmpeg espeak-ng chromium
 
 .PHONY: run test lint format bench clean
 

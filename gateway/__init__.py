@@ -11,7 +11,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from gateway import extensions, jsonbody
+from gateway import extensions, jsonbody, openapi
 from gateway.auth import API_KEY_HEADER, current_key, required_scope
 from gateway.config import load_config
 from gateway.keys import KeyRing, load_keys
@@ -67,6 +67,9 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     for blueprint in (captions.blp, jobs.blp, jobs.home, callbacks.blp, system.blp):
         extensions.api.register_blueprint(blueprint)
     _register_provider_routes(app.extensions["caption_gateway"])
+    openapi.describe_installation(
+        extensions.api.spec, app.extensions["caption_gateway"].registry.enabled(), captions.MULTIPART_BODY
+    )
     app.register_blueprint(_docs_assets())
     app.register_blueprint(console.blueprint)
     app.before_request(_limit_and_authenticate)

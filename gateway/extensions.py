@@ -2,4 +2,13 @@
 
 from flask_smorest import Api
 
-api = Api()
+from gateway.openapi import GatewayErrorSchema
+
+
+class GatewayApi(Api):
+    """flask-smorest's Api, documenting the error body the gateway sends (with NYT's ``error``)."""
+
+    ERROR_SCHEMA = GatewayErrorSchema
+
+
+api = GatewayApi()

@@ -81,7 +81,13 @@ class CaptionRequestSchema(StrictSchema):
     callback_url = fields.Url(schemes={"http", "https"}, load_default=None, validate=validate.Length(max=4096))
     style = fields.Raw(
         load_default=None,
-        metadata={"description": "style profile name (netflix-en, bbc, cea608) or an object of overrides"},
+        metadata={
+            "description": "a style profile's name, or an object naming one (`profile`) with overrides of its fields",
+            "anyOf": [
+                {"type": "string", "enum": sorted(formats.PROFILES)},
+                {"type": "object", "properties": {"profile": {"type": "string", "enum": sorted(formats.PROFILES)}}},
+            ],
+        },
     )
     caption_file = fields.Nested(CaptionFileSchema, load_default=None)
     job_type = fields.String(
@@ -167,7 +173,11 @@ def parse_time(value: str) -> float:
 
 
 class IsoTime(fields.Field):
-    """An ISO 8601 time in, a Unix time out."""
+    """An ISO 8601 time in, a Unix time out (documented as an RFC 3339 date-time)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.metadata = {"type": "string", "format": "date-time", **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs) -> float:
         if not isinstance(value, str):

@@ -24,7 +24,9 @@ def test_root_points_to_the_docs(anonymous):
 def test_openapi_has_the_upload_form_the_idempotency_header_and_the_listing(anonymous):
     spec = anonymous.get("/openapi.json").json()
     create = spec["paths"]["/captions"]["post"]
-    form = create["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    form_ref = create["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    form = spec["components"]["schemas"][form_ref.rsplit("/", 1)[-1]]["properties"]
+    assert "demo" in form["provider"]["enum"]
     assert form["media"]["format"] == "binary" and form["caption_file"]["format"] == "binary"
     assert "application/json" in create["requestBody"]["content"]
     assert {"in": "header", "name": "Idempotency-Key"}.items() <= create["parameters"][0].items()

@@ -20,12 +20,12 @@ from flask_smorest import abort
 from werkzeug.utils import secure_filename
 
 import formats
-from gateway import netguard, retention, tasks
+from gateway import netguard, openapi, retention, tasks
 from gateway.api import Blueprint, services
 from gateway.auth import API_KEY_HEADER, check_media_token, check_output_token, current_key, key_scope, may_see
 from gateway.models import CANCELLED, DONE, Job
 from gateway.redisconn import REDIS_DOWN
-from gateway.schemas import CaptionRequestSchema, JobSchema
+from gateway.schemas import LANGUAGE, PARENT_ID, CaptionRequestSchema, JobSchema
 from gateway.services import Services
 from gateway.store import IdempotencyConflict
 from storage import ObjectNotFound, StorageError, content_type_for
@@ -35,19 +35,21 @@ log = logging.getLogger(__name__)
 blp = Blueprint("captions", __name__, description="Caption jobs")
 PAGE_SIZE = 50
 FILE_PARTS = ("media", "caption_file")  # the multipart file parts POST /captions reads
+FORMAT_LIST = "^({0})(,({0}))*$".format("|".join(formats.OUTPUT_TYPES))
 MULTIPART_BODY = {
     "type": "object",
     "required": ["parent_id", "provider"],
+    "additionalProperties": False,
     "properties": {
-        "parent_id": {"type": "string"},
+        "parent_id": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": PARENT_ID},
         "provider": {"type": "string"},
-        "media_url": {"type": "string", "format": "uri"},
-        "output_types": {"type": "string", "description": "comma-separated, e.g. vtt,srt"},
-        "language": {"type": "string", "default": "en"},
+        "media_url": {"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 4096},
+        "output_types": {"type": "string", "pattern": FORMAT_LIST, "description": "comma-separated, e.g. vtt,srt"},
+        "language": {"type": "string", "default": "en", "pattern": LANGUAGE.pattern},
         "provider_params": {"type": "string", "description": "a JSON object"},
-        "style": {"type": "string", "description": "a profile name or a JSON object"},
-        "callback_url": {"type": "string", "format": "uri"},
-        "job_type": {"type": "string"},
+        "style": {"type": "string", "enum": sorted(formats.PROFILES), "description": "a profile name"},
+        "callback_url": {"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 4096},
+        "job_type": {"type": "string", "maxLength": 100},
         "media": {"type": "string", "format": "binary", "description": "the video or audio to caption"},
         "caption_file": {"type": "string", "format": "binary", "description": "captions, for the upload provider"},
     },
@@ -80,7 +82,9 @@ class Captions(MethodView):
     @blp.arguments(CaptionRequestSchema(), location="json_or_form")
     @blp.doc(
         parameters=[IDEMPOTENCY_HEADER],
-        requestBody={"content": {"multipart/form-data": {"schema": MULTIPART_BODY}}},
+        requestBody={
+            "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/CaptionRequestMultipart"}}}
+        },
     )
     @blp.response(201, JobSchema)
     @blp.alt_response(200, schema=JobSchema, description="the job an earlier request with this Idempotency-Key made")
@@ -344,6 +348,7 @@ def stored_output(job_id: str, fmt: str, owned: bool = True) -> tuple[Job, str]:
 
 @blp.route("/jobs/<job_id>/download/<fmt>")
 class Download(MethodView):
+    @blp.doc(parameters=[openapi.OUTPUT_FORMAT])
     @blp.response(200, description="the caption file")
     @blp.alt_response(302, description="redirect to a time-limited storage URL")
     def get(self, job_id: str, fmt: str):
@@ -395,7 +400,7 @@ class JobMedia(MethodView):
 
 @blp.route("/jobs/<job_id>/output/<fmt>")
 class JobOutput(MethodView):
-    @blp.doc(security=[])
+    @blp.doc(security=[], parameters=[openapi.OUTPUT_FORMAT])
     @blp.response(200, description="the caption file")
     @blp.alt_response(403, description="bad token")
     def get(self, job_id: str, fmt: str):
@@ -409,6 +414,7 @@ class JobOutput(MethodView):
 
 @blp.route("/jobs/<job_id>/transcript/<fmt>")
 class Transcript(MethodView):
+    @blp.doc(parameters=[openapi.TRANSCRIPT_FORMAT])
     @blp.response(200, description="plain text")
     def get(self, job_id: str, fmt: str):
         """The plain-text transcript made from the stored captions of that format."""
