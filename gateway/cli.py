@@ -8,7 +8,7 @@ import json
 import sys
 
 from gateway.config import ConfigError, load_config
-from gateway.devserver import REDIS_PORT
+from gateway.devserver import MAX_RESTARTS, REDIS_PORT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--port", type=int, default=8000)
     local.add_argument("--var", default="var", help="folder for Redis data, storage, secrets and logs")
     local.add_argument("--redis-port", type=int, default=REDIS_PORT, help="port of the Redis it starts (or reuses)")
+    local.add_argument(
+        "--max-restarts", type=int, default=MAX_RESTARTS, help="restarts in a row of a process that keeps dying"
+    )
     sub.add_parser("check-config", help="validate the configuration and print it (secrets hidden)")
     listing = sub.add_parser("providers", help="installed providers: who supplied each, enabled or why not, params")
     listing.add_argument("--json", action="store_true", help="print the JSON of GET /providers")
@@ -31,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run-local":
         from gateway.devserver import run_local
 
-        return run_local(args.port, args.var, args.redis_port)
+        return run_local(args.port, args.var, args.redis_port, args.max_restarts)
     try:
         config = load_config()
     except ConfigError as exc:
