@@ -125,6 +125,9 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
         "compute_type": args.compute_type,
         "cpu_threads": args.cpu_threads,
         "num_workers": DEFAULT_SETTINGS["num_workers"],
+        # One part, sequential: the same decoding as the bare run (variants_bench.py measures parts).
+        "parallel_parts": 1,
+        "batch_size": 0,
         "beam_size": args.beam_size,
         "vad_filter": DEFAULT_SETTINGS["vad_filter"],
         "condition_on_previous_text": DEFAULT_SETTINGS["condition_on_previous_text"],
