@@ -374,6 +374,8 @@ def complete(services: Services, job: Job, result: CaptionResult) -> None:
     try:
         outputs = store_outputs(services, job, result)
         quality = formats.lint(result.captions, formats.get_profile(job.style or None)).to_dict()
+        if "unsure_words" in result.details:  # the provider's list of cues to check first
+            quality["unsure_words"] = result.details.pop("unsure_words")
     except formats.CaptionFormatError as exc:
         fail(services, job.id, f"provider returned unusable captions: {exc}")
         return

@@ -205,6 +205,13 @@ class Provider:
         """
         return params
 
+    def validate_job(self, language: str, params: dict[str, Any]) -> None:
+        """Checks of the whole job (its ``language`` with the loaded ``params``) before it is made.
+
+        Raise ``marshmallow.ValidationError`` keyed by field (``{"language": [...]}``) to refuse;
+        the API answers 422 and no job is created. The default takes every job.
+        """
+
     def submit(self, job: JobView) -> Submission:
         """Start the work (order, upload, transcribe) and say what to remember."""
         raise NotImplementedError

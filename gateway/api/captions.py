@@ -99,7 +99,9 @@ class Captions(MethodView):
         svc = services()
         refuse_unknown_file_parts()
         provider_cls = provider_class_or_400(svc, args["provider"])
-        args["provider_params"] = validate_provider_params(svc, args["provider"], args["provider_params"])
+        args["provider_params"] = validate_provider_params(
+            svc, args["provider"], args["provider_params"], args["language"]
+        )
         if args["job_type"]:  # NYT's adapters read the job type; ours find it with the params
             args["provider_params"].setdefault("job_type", args["job_type"])
         check_urls(svc, args)
@@ -173,12 +175,19 @@ def provider_class_or_400(svc: Services, provider_id: str):
     return entry.cls
 
 
-def validate_provider_params(svc: Services, provider_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def validate_provider_params(svc: Services, provider_id: str, params: dict[str, Any], language: str) -> dict[str, Any]:
+    """The provider's own params, loaded; then the provider's word on the whole job (a language
+    its model cannot transcribe, say). Either refusal is a 422 that says what to change."""
     provider = svc.provider(provider_id)
     try:
-        return provider.load_params(params)
+        loaded = provider.load_params(params)
     except ma.ValidationError as exc:
         abort(422, message="invalid provider_params", errors={"json": {"provider_params": exc.messages}})
+    try:
+        provider.validate_job(language, loaded)
+    except ma.ValidationError as exc:
+        abort(422, message=f"{provider_id} cannot take this job", errors={"json": exc.messages})
+    return loaded
 
 
 def check_urls(svc: Services, args: dict[str, Any]) -> None:
