@@ -46,6 +46,7 @@ T = TypeVar("T")
 
 MAX_TRANSIENT_DELAY_S = 600
 MAX_WEBHOOK_DELAY_S = 3600
+TASK_RETRY_DELAYS_S = (0, 30, 120)
 
 
 # -- enqueueing ------------------------------------------------------------------------------
@@ -69,8 +70,7 @@ def enqueue(
     workers = services.config["workers"]
     options = {
         "job_timeout": workers["job_timeout_s"],
-        # the first retry runs at once (a task whose worker died), later ones back off
-        "retry": Retry(max=workers["task_retries"], interval=[0, 30, 120]),
+        "retry": task_retry(workers["task_retries"]),
         "on_failure": Callback(on_task_failure),
         "result_ttl": 600,
         "pipeline": pipeline,
@@ -79,6 +79,15 @@ def enqueue(
     if delay > 0:
         return q.enqueue_in(timedelta(seconds=delay), func, *args, **options)
     return q.enqueue(func, *args, at_front=urgent, **options)
+
+
+def task_retry(retries: int) -> Retry | None:
+    """RQ's retries of a task: the first at once (a task whose worker died), later ones after
+    :data:`TASK_RETRY_DELAYS_S` (RQ takes the delays from the end of the list, so it has one per retry)."""
+    if retries <= 0:
+        return None
+    delays = [TASK_RETRY_DELAYS_S[min(i, len(TASK_RETRY_DELAYS_S) - 1)] for i in range(retries)]
+    return Retry(max=retries, interval=delays)
 
 
 def on_task_failure(rq_job: RQJob, connection, exc_type, exc_value, _tb) -> None:

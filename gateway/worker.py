@@ -127,14 +127,15 @@ def run_worker(services: Services, queues: list[str], burst: bool = False, name:
     worked = False
     pause = RECONNECT_FIRST_S
     while True:
-        worker = make_worker(services, queues, name)
+        worker = None
         try:
+            worker = make_worker(services, queues, name)  # registers with Redis
             if "default" in queues:
                 _start_periodic_tasks()
             worked = worker.work(burst=burst, with_scheduler=True) or worked
         except REDIS_DOWN as exc:
-            log.warning("worker %s lost Redis: %s", worker.name, exc)
-        if burst or worker.stop_asked:
+            log.warning("worker for %s lost Redis: %s", ", ".join(queues), exc)
+        if burst or (worker is not None and worker.stop_asked):
             return worked
         pause = wait_for_redis(services, pause)
         if pause is None:

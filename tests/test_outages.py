@@ -1,0 +1,188 @@
+"""What production does to the gateway: Redis stopped and started again under submissions, a
+worker killed in the middle of a task, uploads left without a job. Real processes throughout:
+a redis-server of this module's own, the gateway and its worker processes."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rq.job import Job as RQJob
+from rq.registry import StartedJobRegistry
+
+from gateway.config import load_config
+from gateway.worker import LEASE_BEATS
+from tests.conftest import DEMO_KEY
+from tests.support.services import RedisServer, WorkerProcess, wait_for
+from tests.support.stack import GatewayStack, StackClient
+
+SRT = b"1\n00:00:01,000 --> 00:00:02,000\nGood evening.\n"
+
+
+@pytest.fixture(scope="module")
+def own_redis(tmp_path_factory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("outage-redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(own_redis, simulator, tmp_path_factory) -> Iterator[GatewayStack]:
+    with GatewayStack(
+        own_redis,
+        tmp_path_factory.mktemp("outages"),
+        db=0,
+        providers={"demo": {"base_url": simulator.url}},
+        config={"workers": {"task_retries": 1}, "storage": {"orphan_sweep_interval_s": 2}},
+        env={"GATEWAY_PROVIDERS_DEMO_API_KEY": DEMO_KEY},
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture
+def api(stack) -> StackClient:
+    stack.restart_dead_workers()
+    return stack.client()
+
+
+def upload_job(parent_id: str) -> dict:
+    file = {"name": "talk.srt", "file": base64.b64encode(SRT).decode()}
+    return {"parent_id": parent_id, "provider": "upload", "caption_file": file}
+
+
+class Submitter(threading.Thread):
+    """Posts upload jobs one after another until stopped; keeps every answer."""
+
+    def __init__(self, api: StackClient) -> None:
+        super().__init__(daemon=True)
+        self.api = api
+        self.answers: list[tuple[int, dict, dict]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        number = 0
+        while not self.stopped.is_set():
+            number += 1
+            response = self.api.post("/captions", json=upload_job(f"outage-{number}"))
+            self.answers.append((response.status_code, response.json(), dict(response.headers)))
+            time.sleep(0.05)
+
+    def created(self) -> list[str]:
+        return [body["id"] for status, body, _ in self.answers if status == 201]
+
+
+def test_redis_killed_and_started_again_under_submissions(stack, api, own_redis):
+    """No 500 while Redis is away (503 with Retry-After), no job lost or stuck, no upload left
+    without its job; the worker waits for Redis and goes on."""
+    submitter = Submitter(api)
+    submitter.start()
+    try:
+        wait_for(lambda: len(submitter.created()) >= 3, 60, what="jobs before the outage")
+        own_redis.proc.kill()  # as a crash would; every acknowledged write is in the append-only file
+        own_redis.proc.wait(10)
+        wait_for(lambda: any(a[0] == 503 for a in submitter.answers), 60, what="a 503 while Redis is away")
+        during = api.get(f"/jobs/{submitter.created()[0]}")
+        assert during.status_code == 503 and during.headers["Retry-After"]
+        assert "Redis" in during.json()["message"]
+        time.sleep(5)  # long enough for the worker to lose its connection and wait
+        own_redis.start()
+        before = len(submitter.created())
+        wait_for(lambda: len(submitter.created()) >= before + 3, 60, what="jobs after the outage")
+    finally:
+        submitter.stopped.set()
+        submitter.join(30)
+    statuses = {status for status, _, _ in submitter.answers}
+    assert statuses <= {201, 503}, statuses
+    unavailable = [(body, headers) for status, body, headers in submitter.answers if status == 503]
+    assert all(headers.get("Retry-After") and body["message"] for body, headers in unavailable)
+    for job_id in submitter.created():
+        assert api.wait_job(job_id, timeout=120)["status"] == "done"
+    assert uploads_without_a_job(stack) == []
+
+
+def uploads_without_a_job(stack: GatewayStack) -> list[str]:
+    root = Path(stack.env["GATEWAY_STORAGE_LOCAL_ROOT"]) / "uploads"
+    folders = [p.name for p in root.iterdir()] if root.exists() else []
+    return [job_id for job_id in folders if not stack.redis.exists(f"cg:job:{job_id}")]
+
+
+def test_uploads_no_job_refers_to_are_swept(stack, api):
+    root = Path(stack.env["GATEWAY_STORAGE_LOCAL_ROOT"]) / "uploads"
+    job = api.post("/captions", json={**upload_job("kept"), "output_types": ["vtt"]}).json()
+    old, recent = root / "no-such-job" / "talk.mp4", root / "in-flight" / "talk.mp4"
+    for path in (old, recent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"media")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    stack.redis.delete("cg:upload-sweep")  # the next maintenance pass sweeps
+    wait_for(lambda: not old.exists(), 60, 0.2, what="the sweep of an upload without a job")
+    assert recent.exists()  # younger than the grace period: its job may be on its way
+    assert api.get(f"/jobs/{job['id']}").status_code == 200
+
+
+def test_a_killed_worker_task_runs_again_and_then_fails_saying_why(stack, api, simulator):
+    """The demo provider's order hangs; its worker is killed twice in the middle of it. The task
+    runs again after the first death (task_retries: 1), and after the second the job fails
+    saying that its worker stopped, how often and when."""
+    simulator.state.behaviour.order_delay_s = 120
+    body = {"parent_id": "killed", "provider": "demo", "media_url": "http://127.0.0.1:9/a.mp4"}
+    job_id = api.post("/captions", json=body).json()["id"]
+    (worker,) = stack.workers
+    try:
+        for stops in (1, 2):
+            wait_for(lambda: dispatch_running(stack), 60, 0.1, what="the task to start")
+            time.sleep(1)  # in the provider call now
+            kill_with_work_horse(worker)
+            worker.start()
+            wait_for(lambda n=stops: stored(stack, job_id)["worker_stops"] >= n, 60, 0.2, what="the task to return")
+            if stops == 1:
+                assert api.job(job_id)["details"].startswith("the worker running this job stopped")
+    finally:
+        simulator.state.behaviour.order_delay_s = 0
+    failed = api.wait_job(job_id, timeout=60)
+    assert failed["status"] == "error"
+    assert "the worker running it stopped 2 times, last at 20" in failed["error"]
+
+
+def kill_with_work_horse(worker: WorkerProcess) -> None:
+    """SIGKILL the worker and the work horse running its task (RQ gives a horse a session of its own)."""
+    horses = [pid for pid in children_of(worker.proc.pid)]
+    worker.kill()
+    for pid in horses:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def children_of(parent: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(stat.parent.name))
+    return pids
+
+
+def dispatch_running(stack: GatewayStack) -> bool:
+    """Read without the registry's own cleanup, which would handle abandoned tasks in this process."""
+    entries = stack.redis.zrange(StartedJobRegistry("default", connection=stack.redis).key, 0, -1)
+    tasks = [RQJob.fetch(entry.decode().split(":")[0], connection=stack.redis) for entry in entries]
+    return any(task.func_name.endswith(".dispatch") for task in tasks)
+
+
+def stored(stack: GatewayStack, job_id: str) -> dict:
+    return json.loads(stack.redis.get(f"cg:job:{job_id}"))
+
+
+def test_by_default_a_dead_worker_task_runs_again_within_a_minute():
+    """The lease (heartbeats) runs out, then the next maintenance pass puts the task back."""
+    workers = load_config(environ={"GATEWAY_SECRET_KEY": "x" * 16, "GATEWAY_API_KEYS": "k" * 16})["workers"]
+    assert LEASE_BEATS * workers["heartbeat_interval_s"] + workers["maintenance_interval_s"] <= 60
