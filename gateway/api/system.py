@@ -16,6 +16,7 @@ from rq import Worker
 
 from gateway.api import Blueprint, services
 from gateway.metrics import exposition
+from gateway.paths import hide_paths
 from gateway.schemas import HealthSchema, ProviderSchema
 from providers.base import QUEUES
 from storage import Storage, StorageError
@@ -94,7 +95,7 @@ def dependency_checks(workers_per_queue: bool = False) -> dict:
     try:
         checks["storage"] = storage_check(svc.storage)
     except Exception as exc:
-        checks["storage"] = {"ok": False, "error": str(exc)}
+        checks["storage"] = {"ok": False, "error": hide_paths(str(exc), svc.config["storage"]["local"]["root"])}
     free = free_bytes(svc.storage)
     if free is not None:
         checks["storage"]["free_bytes"] = free
