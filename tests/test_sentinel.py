@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from gateway import retention, tasks
 from tests.support.services import free_port, stop_process, wait_for
 from tests.support.stack import GatewayStack
 from tests.test_outages import Submitter
@@ -117,3 +118,9 @@ def test_a_failover_under_load_loses_no_job(stack, cluster):
         assert api.wait_job(job_id, timeout=120)["status"] == "done"
     health = api.get("/health").json()
     assert health["checks"]["redis"]["ok"]
+
+
+def test_scheduled_tasks_run_after_the_failover(stack):
+    """RQ's scheduler (polls, retries, webhook backoff) reaches the new master too."""
+    task = tasks.enqueue(stack.services, retention.sweep_orphan_uploads, delay=1)
+    wait_for(lambda: task.get_status(refresh=True) == "finished", 90, 0.5, what="the scheduled task to run")
