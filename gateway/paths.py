@@ -9,6 +9,8 @@ import tempfile
 from typing import Any
 
 PLACEHOLDER = "<path>"
+#: The rest of a path after its folder: up to a space, a quote or the punctuation that follows it.
+PATH_REST = r"[^\s'\",:;()]*"
 
 
 def server_folders(storage_root: str) -> list[str]:
@@ -26,5 +28,5 @@ def hide_paths(value: Any, storage_root: str) -> Any:
         return [hide_paths(v, storage_root) for v in value]
     if isinstance(value, str) and "/" in value:
         for folder in server_folders(storage_root):
-            value = re.sub(re.escape(folder) + r"[^\s'\"]*", PLACEHOLDER, value)
+            value = re.sub(re.escape(folder) + PATH_REST, PLACEHOLDER, value)
     return value
