@@ -61,7 +61,7 @@ def redis_command(var: Path, port: int) -> list[str]:
     return [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"), "--appendonly", "yes"]
 
 
-def start_redis(var: Path, port: int) -> Child | None:
+def start_redis(var: Path, port: int) -> subprocess.Popen | None:
     """Start redis-server with an append-only file under ``var/redis``, unless one answers."""
     client = redis.Redis(port=port)
     try:
@@ -80,7 +80,7 @@ def start_redis(var: Path, port: int) -> Child | None:
     for _ in range(100):
         try:
             client.ping()
-            return child
+            return child.proc
         except redis.ConnectionError:
             time.sleep(0.1)
     sys.exit("redis-server did not start: see var/log/redis.log")
@@ -179,9 +179,9 @@ def run_local(
     env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("GATEWAY_LOGGING_FORMAT", "text")  # a person reads these logs
     children = []
-    redis_child = start_redis(var, redis_port) if "GATEWAY_REDIS_URL" not in os.environ else None
-    if redis_child:
-        children.append(redis_child)
+    redis_proc = start_redis(var, redis_port) if "GATEWAY_REDIS_URL" not in os.environ else None
+    if redis_proc:
+        children.append(Child("redis", redis_command(var, redis_port), proc=redis_proc, started_at=time.monotonic()))
     python = sys.executable
     gunicorn = [python, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
     children += [
