@@ -98,7 +98,7 @@ def on_task_failure(rq_job: RQJob, connection, exc_type, exc_value, _tb) -> None
         return
     services = get_services()
     worker_stopped = exc_type is None or issubclass(exc_type, AbandonedJobError)
-    job = record_worker_stop(services, job_id) if worker_stopped else None
+    job = record_worker_stop(services, job_id, bool(rq_job.retries_left)) if worker_stopped else None
     if rq_job.retries_left:
         return
     reason = worker_stop_reason(job) if worker_stopped else f"{exc_type.__name__}: {exc_value}"
@@ -108,7 +108,7 @@ def on_task_failure(rq_job: RQJob, connection, exc_type, exc_value, _tb) -> None
     fail(services, job_id, f"internal error while running {rq_job.func_name.rsplit('.', 1)[-1]}: {reason}")
 
 
-def record_worker_stop(services: Services, job_id: str) -> Job | None:
+def record_worker_stop(services: Services, job_id: str, runs_again: bool) -> Job | None:
     """Count a worker that died running a task of the job; the progress it reported is void."""
 
     def change(j: Job) -> bool:
@@ -117,7 +117,7 @@ def record_worker_stop(services: Services, job_id: str) -> Job | None:
         j.worker_stops += 1
         j.worker_stopped_at = now()
         j.progress = 0 if j.progress is not None else None
-        j.details = "the worker running this job stopped; it runs again"
+        j.details = "the worker running this job stopped" + ("; it runs again" if runs_again else "")
         return True
 
     return services.store.update(job_id, change) or services.store.get(job_id)

@@ -125,7 +125,6 @@ def run_worker(services: Services, queues: list[str], burst: bool = False, name:
     configure_logging(services.config["logging"])
     _remove_stale_media()
     worked = False
-    pause = RECONNECT_FIRST_S
     while True:
         worker = None
         try:
@@ -135,10 +134,7 @@ def run_worker(services: Services, queues: list[str], burst: bool = False, name:
             worked = worker.work(burst=burst, with_scheduler=True) or worked
         except REDIS_DOWN as exc:
             log.warning("worker for %s lost Redis: %s", ", ".join(queues), exc)
-        if burst or (worker is not None and worker.stop_asked):
-            return worked
-        pause = wait_for_redis(services, pause)
-        if pause is None:
+        if burst or (worker is not None and worker.stop_asked) or not wait_for_redis(services):
             return worked
         log.info("Redis answers again: worker for %s starts anew", ", ".join(queues))
 
@@ -158,17 +154,18 @@ def make_worker(services: Services, queues: list[str], name: str | None = None) 
     )
 
 
-def wait_for_redis(services: Services, pause: float) -> float | None:
-    """Wait until Redis answers, pausing ``pause`` seconds, then twice as long, up to
-    :data:`RECONNECT_MAX_S`; the next first pause, or ``None`` when SIGTERM or SIGINT came."""
+def wait_for_redis(services: Services) -> bool:
+    """Wait until Redis answers, pausing 1 s, then twice as long each time up to
+    :data:`RECONNECT_MAX_S`; ``False`` when SIGTERM or SIGINT came first."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    pause = RECONNECT_FIRST_S
     while not stop.wait(pause):
         try:
             services.redis.ping()
-            return RECONNECT_FIRST_S
+            return True
         except REDIS_DOWN as exc:
-            log.warning("waiting for Redis (again in %.0f s): %s", min(pause * 2, RECONNECT_MAX_S), exc)
             pause = min(pause * 2, RECONNECT_MAX_S)
-    return None
+            log.warning("waiting for Redis (again in %.0f s): %s", pause, exc)
+    return False
