@@ -26,6 +26,7 @@ then enqueues the next run through RQ's scheduler (at once again while there is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -186,7 +187,9 @@ def _local_uploads(root: Path) -> Iterator[tuple[str, float]]:
         for name in files:
             path = Path(folder) / name
             key = path.relative_to(root).as_posix()
-            if key.count("/") == 2 and not name.startswith("."):  # uploads/<job>/<file>; not a write under way
+            if key.count("/") != 2 or name.startswith("."):  # uploads/<job>/<file>; not a write under way
+                continue
+            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: its job finished
                 yield key, path.stat().st_mtime
 
 

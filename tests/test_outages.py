@@ -14,12 +14,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
 from gateway.config import load_config
+from gateway.retention import stored_uploads
 from gateway.worker import LEASE_BEATS
+from storage import S3Storage
 from tests.conftest import DEMO_KEY
 from tests.support.services import RedisServer, WorkerProcess, wait_for
 from tests.support.stack import GatewayStack, StackClient
@@ -127,6 +131,17 @@ def test_uploads_no_job_refers_to_are_swept(stack, api):
     wait_for(lambda: not old.exists(), 60, 0.2, what="the sweep of an upload without a job")
     assert recent.exists()  # younger than the grace period: its job may be on its way
     assert api.get(f"/jobs/{job['id']}").status_code == 200
+
+
+def test_uploads_in_s3_are_listed_for_the_sweep(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="captions-bucket")
+        storage = S3Storage(bucket="captions-bucket", prefix="newsroom", region="us-east-1")
+        storage.put("uploads/job-1/talk.mp4", b"media")
+        storage.put("jobs/job-1/job-1.vtt", b"WEBVTT\n")
+        assert [key for key, _ in stored_uploads(storage)] == ["uploads/job-1/talk.mp4"]
 
 
 def test_a_killed_worker_task_runs_again_and_then_fails_saying_why(stack, api, simulator):
