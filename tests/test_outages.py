@@ -4,12 +4,8 @@ a redis-server of this module's own, the gateway and its worker processes."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
 import os
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,10 +21,9 @@ from gateway.retention import stored_uploads
 from gateway.worker import LEASE_BEATS
 from storage import S3Storage
 from tests.conftest import DEMO_KEY
-from tests.support.services import RedisServer, WorkerProcess, wait_for
+from tests.support.services import RedisServer, wait_for
 from tests.support.stack import GatewayStack, StackClient
-
-SRT = b"1\n00:00:01,000 --> 00:00:02,000\nGood evening.\n"
+from tests.support.submitter import Submitter, upload_job
 
 
 @pytest.fixture(scope="module")
@@ -55,32 +50,6 @@ def stack(own_redis, simulator, tmp_path_factory) -> Iterator[GatewayStack]:
 def api(stack) -> StackClient:
     stack.restart_dead_workers()
     return stack.client()
-
-
-def upload_job(parent_id: str) -> dict:
-    file = {"name": "talk.srt", "file": base64.b64encode(SRT).decode()}
-    return {"parent_id": parent_id, "provider": "upload", "caption_file": file}
-
-
-class Submitter(threading.Thread):
-    """Posts upload jobs one after another until stopped; keeps every answer."""
-
-    def __init__(self, api: StackClient) -> None:
-        super().__init__(daemon=True)
-        self.api = api
-        self.answers: list[tuple[int, dict, dict]] = []
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        number = 0
-        while not self.stopped.is_set():
-            number += 1
-            response = self.api.post("/captions", json=upload_job(f"outage-{number}"))
-            self.answers.append((response.status_code, response.json(), dict(response.headers)))
-            time.sleep(0.05)
-
-    def created(self) -> list[str]:
-        return [body["id"] for status, body, _ in self.answers if status == 201]
 
 
 def test_redis_killed_and_started_again_under_submissions(stack, api, own_redis):
@@ -156,7 +125,7 @@ def test_a_killed_worker_task_runs_again_and_then_fails_saying_why(stack, api, s
         for stops in (1, 2):
             wait_for(lambda: dispatch_running(stack), 60, 0.1, what="the task to start")
             time.sleep(1)  # in the provider call now
-            kill_with_work_horse(worker)
+            worker.kill()  # the worker and the work horse running its task
             worker.start()
             wait_for(lambda n=stops: stored(stack, job_id)["worker_stops"] >= n, 60, 0.2, what="the task to return")
             if stops == 1:
@@ -166,24 +135,6 @@ def test_a_killed_worker_task_runs_again_and_then_fails_saying_why(stack, api, s
     failed = api.wait_job(job_id, timeout=60)
     assert failed["status"] == "error"
     assert "the worker running it stopped 2 times, last at 20" in failed["error"]
-
-
-def kill_with_work_horse(worker: WorkerProcess) -> None:
-    """SIGKILL the worker and the work horse running its task (RQ gives a horse a session of its own)."""
-    horses = [pid for pid in children_of(worker.proc.pid)]
-    worker.kill()
-    for pid in horses:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def children_of(parent: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                pids.append(int(stat.parent.name))
-    return pids
 
 
 def dispatch_running(stack: GatewayStack) -> bool:

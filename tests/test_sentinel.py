@@ -16,7 +16,7 @@ import redis
 from gateway import retention, tasks
 from tests.support.services import free_port, stop_process, wait_for
 from tests.support.stack import GatewayStack
-from tests.test_outages import Submitter
+from tests.support.submitter import Submitter
 
 MASTER_NAME = "captions"
 

@@ -150,7 +150,7 @@ def test_unreadable_media_fails_cleanly(api, clips):
 def test_a_killed_asr_worker_does_not_leave_its_job_stuck(api, clips, workers):
     """SIGKILL the asr worker mid-transcription; a new worker runs the job again to the end.
 
-    The dead worker's lease on the task runs out a minute after its last heartbeat, then
+    The dead worker's lease on the task runs out three heartbeats after its last one, then
     maintenance puts the task back on the queue. The media the dead worker had open is deleted
     by the new one when it starts.
     """

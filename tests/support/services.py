@@ -3,6 +3,7 @@ gateway itself on a loopback port, and a receiver for CMS webhooks."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -102,6 +103,16 @@ def _pings(client: redis.Redis) -> bool:
         return False
 
 
+def children_of(parent: int) -> list[int]:
+    """The pids of ``parent``'s child processes (read from /proc)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(stat.parent.name))
+    return pids
+
+
 class WorkerProcess:
     """``caption-gateway worker <queues>`` as a child process with the test environment."""
 
@@ -127,9 +138,17 @@ class WorkerProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL the worker and everything it forked, as a crash or the OOM killer would."""
+        """SIGKILL the worker and everything it started, as a crash or the OOM killer would.
+
+        RQ gives the work horse running a task a session of its own, so killing the worker's
+        process group would leave the horse to finish its task: its pid is taken first.
+        """
         if self.proc is not None:
+            horses = children_of(self.proc.pid)
             os.killpg(self.proc.pid, signal.SIGKILL)
+            for pid in horses:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.proc.wait(10)
 
     def stop(self) -> None:
