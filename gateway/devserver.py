@@ -21,6 +21,8 @@ from pathlib import Path
 
 import redis
 
+from gateway.config import ConfigError, load_config
+
 # Not Redis's usual 6379: a system Redis there (Debian's package starts one) keeps no
 # append-only file, and jobs must survive a restart.
 REDIS_PORT = 6390
@@ -184,9 +186,18 @@ def run_local(
         children.append(Child("redis", redis_command(var, redis_port), proc=redis_proc, started_at=time.monotonic()))
     python = sys.executable
     gunicorn = [python, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
+    try:
+        asr_workers = load_config(environ=env)["workers"]["asr_workers"]
+    except ConfigError:  # every child says what is wrong in its log, and the supervisor gives up
+        asr_workers = 1
     children += [
         Child("worker-default", [python, "-m", "gateway.cli", "worker", "default"]),
-        Child("worker-asr", [python, "-m", "gateway.cli", "worker", "asr"]),
+        *(
+            Child(
+                "worker-asr" if asr_workers == 1 else f"worker-asr-{n}", [python, "-m", "gateway.cli", "worker", "asr"]
+            )
+            for n in range(1, asr_workers + 1)
+        ),
         Child("gateway", [*gunicorn, "--access-logfile", "-", "wsgi:app"]),
     ]
     key = env["GATEWAY_API_KEYS"].split(",")[0]
