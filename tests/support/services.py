@@ -19,6 +19,8 @@ import redis
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from bench.procstat import children_of
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -101,16 +103,6 @@ def _pings(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.ConnectionError:
         return False
-
-
-def children_of(parent: int) -> list[int]:
-    """The pids of ``parent``'s child processes (read from /proc)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                pids.append(int(stat.parent.name))
-    return pids
 
 
 class WorkerProcess:
