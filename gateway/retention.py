@@ -19,7 +19,7 @@ the job) are removed by ``sweep_orphan_uploads``, run by one worker every
 ``storage.orphan_sweep_interval_s`` (a lease key), once they are ``storage.orphan_upload_grace_s`` old.
 
 Retention is a chain of ``purge_expired`` tasks: the workers start it at their maintenance
-pass when none is alive (a lease key in Redis, ``SET NX``), and each run deletes at most
+pass when none is alive (:func:`gateway.tasks.start_chain`), and each run deletes at most
 ``jobs.retention_batch`` finished jobs older than ``jobs.retention_days`` (by finishing time),
 then enqueues the next run through RQ's scheduler (at once again while there is more).
 """
@@ -107,20 +107,11 @@ def sweep_files(job_id: str, keys: list[str]) -> None:
 # -- retention -------------------------------------------------------------------------------
 
 
-def _lease_key(services: Services) -> str:
-    return f"{services.config['redis']['key_prefix']}:retention"
-
-
-def _lease_s(services: Services) -> int:
-    return int(services.config["jobs"]["retention_interval_s"] * 3 + 60)
-
-
 def keep_purging(services: Services) -> None:
     """Start the retention chain unless it is off or alive (run at each maintenance pass)."""
-    if not services.config["jobs"]["retention_days"]:
-        return
-    if services.redis.set(_lease_key(services), "starting", nx=True, ex=_lease_s(services)):
-        tasks.enqueue(services, purge_expired)
+    jobs = services.config["jobs"]
+    if jobs["retention_days"]:
+        tasks.start_chain(services, "retention", jobs["retention_interval_s"], purge_expired)
 
 
 def purge_expired() -> None:
@@ -129,7 +120,7 @@ def purge_expired() -> None:
     jobs = services.config["jobs"]
     if not jobs["retention_days"]:
         return
-    services.redis.set(_lease_key(services), "purging", ex=_lease_s(services))
+    tasks.renew_chain(services, "retention", jobs["retention_interval_s"])
     full = purge_once(services) >= jobs["retention_batch"]
     tasks.enqueue(services, purge_expired, delay=NEXT_BATCH_DELAY_S if full else jobs["retention_interval_s"])
 

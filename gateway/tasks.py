@@ -479,31 +479,44 @@ def deliver_webhook(job_id: str, attempt: int = 1) -> None:
         enqueue(services, deliver_webhook, job_id, attempt + 1, delay=delay)
 
 
-# -- provider event queues -------------------------------------------------------------------
+# -- periodic chains -------------------------------------------------------------------------
+# A periodic task is a chain: each run re-enqueues the next. The chain holds a lease in Redis
+# that each run renews; workers' maintenance passes start a chain whose lease has run out
+# (``SET NX``, so two workers never start two chains).
 
 
-def _events_lease_key(services: Services, provider_id: str) -> str:
-    return f"{services.config['redis']['key_prefix']}:events:{provider_id}"
+def _chain_key(services: Services, name: str) -> str:
+    return f"{services.config['redis']['key_prefix']}:chain:{name}"
 
 
-def _events_lease_s(interval: float) -> int:
-    """How long a chain of event pulls may go unseen before a worker starts a new one."""
+def _chain_lease_s(interval: float) -> int:
+    """How long a chain may go unseen before a worker starts a new one."""
     return int(interval * 3 + 60)
+
+
+def start_chain(services: Services, name: str, interval: float, func: Callable, *args: Any) -> None:
+    """Start the chain ``name`` (running ``func(*args)`` every ``interval`` s) unless it is alive."""
+    if services.redis.set(_chain_key(services, name), "starting", nx=True, ex=_chain_lease_s(interval)):
+        enqueue(services, func, *args)
+
+
+def renew_chain(services: Services, name: str, interval: float) -> None:
+    """Called by each run of the chain: it is alive for another lease."""
+    services.redis.set(_chain_key(services, name), "running", ex=_chain_lease_s(interval))
+
+
+# -- provider event queues -------------------------------------------------------------------
 
 
 def keep_event_pulls(services: Services) -> None:
     """Start the event-pull chain of every provider that has one and whose chain is not alive.
 
-    Run when a worker starts and at each maintenance pass. A chain holds a lease in Redis that
-    each pull renews; ``SET NX`` makes sure two workers never start two chains.
+    Run when a worker starts and at each maintenance pass.
     """
     for provider_id in services.registry.enabled():
         interval = services.provider(provider_id).events_interval
-        if not interval:
-            continue
-        key = _events_lease_key(services, provider_id)
-        if services.redis.set(key, "starting", nx=True, ex=_events_lease_s(interval)):
-            enqueue(services, pull_events, provider_id)
+        if interval:
+            start_chain(services, f"events:{provider_id}", interval, pull_events, provider_id)
 
 
 def hand_over_events(services: Services, provider_id: str, events: list[ProviderEvent]) -> list[str]:
@@ -534,7 +547,7 @@ def pull_events(provider_id: str) -> None:
     interval = provider.events_interval
     if not interval:
         return
-    services.redis.set(_events_lease_key(services, provider_id), "pulling", ex=_events_lease_s(interval))
+    renew_chain(services, f"events:{provider_id}", interval)
     try:
         handles = hand_over_events(services, provider_id, provider.pull_events())
         if handles:
