@@ -230,7 +230,7 @@ class _Transcript:
     language_probability: float
     duration_s: float
     dropped_segments: int
-    cancelled: bool
+    stopped_at_s: float | None  # how much of the media was transcribed when a cancel stopped it
     parts: int = 1
 
 
@@ -368,8 +368,8 @@ class WhisperProvider(Provider):
                 return _cancelled()
             transcript = self._transcribe(model, audio, job, params)
         elapsed = time.monotonic() - started
-        if transcript.cancelled:
-            return _cancelled()
+        if transcript.stopped_at_s is not None:
+            return _stopped(transcript.stopped_at_s, transcript.duration_s)
         captions = self._captions(transcript, job)
         details = {
             "language": transcript.language,
@@ -406,11 +406,11 @@ class WhisperProvider(Provider):
         cuts = split_points(audio, self._part_count(duration))
         decoded = _PartsDecoder(recogniser, audio, cuts, options, self._no_speech_drop())
         try:
-            words, dropped, cancelled = decoded.run(job, workers=self.parallel_parts())
+            words, dropped, stopped_at_s = decoded.run(job, workers=self.parallel_parts())
         except ValueError as err:
             # The only ValueError left once the audio is decoded: a language the model lacks.
             raise PermanentProviderError(f"cannot transcribe language {job.language!r}: {err}") from err
-        return _Transcript(words, language, probability, duration, dropped, cancelled, parts=len(cuts) - 1)
+        return _Transcript(words, language, probability, duration, dropped, stopped_at_s, parts=len(cuts) - 1)
 
     def _decode_options(self, params: Mapping[str, Any], language: str) -> dict[str, Any]:
         """The keyword arguments of faster-whisper's ``transcribe`` for this job."""
@@ -477,12 +477,15 @@ class _PartsDecoder:
         self.stop = threading.Event()
         self.events: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
 
-    def run(self, job: JobView, workers: int) -> tuple[list[Word], int, bool]:
-        """The words of every part in order, the count of dropped segments, and whether it was cancelled."""
+    def run(self, job: JobView, workers: int) -> tuple[list[Word], int, float | None]:
+        """The words of every part in order, the count of dropped segments, and where a cancel stopped it.
+
+        The last is the seconds of media transcribed when the cancel was seen, None if there was none.
+        """
         words: list[list[Word]] = [[] for _ in self.parts]
         done_s = [0.0] * len(self.parts)
         duration_s = len(self.audio) / SAMPLE_RATE
-        dropped, finished, cancelled = 0, 0, False
+        dropped, finished, stopped_at_s = 0, 0, None
         with ThreadPoolExecutor(max(1, min(workers, len(self.parts))), thread_name_prefix="whisper-part") as pool:
             futures = [pool.submit(self._decode, index) for index in range(len(self.parts))]
             while finished < len(self.parts):
@@ -490,7 +493,7 @@ class _PartsDecoder:
                 if segment is _PART_DONE:
                     finished += 1
                     continue
-                if cancelled:
+                if stopped_at_s is not None:
                     continue
                 begin, end = self.parts[index]
                 if _looks_hallucinated(segment, self.no_speech_drop):
@@ -500,11 +503,11 @@ class _PartsDecoder:
                 done_s[index] = min(float(segment.end), (end - begin) / SAMPLE_RATE)
                 job.report_progress(progress_percent(sum(done_s), duration_s))
                 if job.is_cancelled():
-                    cancelled = True
+                    stopped_at_s = sum(done_s)
                     self.stop.set()
         for future in futures:
             future.result()  # a part that failed fails the job
-        return [word for part in words for word in part], dropped, cancelled
+        return [word for part in words for word in part], dropped, stopped_at_s
 
     def _decode(self, index: int) -> None:
         begin, end = self.parts[index]
@@ -841,3 +844,10 @@ def _looks_hallucinated(segment: Any, no_speech_drop: float | None) -> bool:
 
 def _cancelled(details: str = "cancelled during transcription") -> Submission:
     return Submission(reference={}, status=ProviderStatus("cancelled", details=details))
+
+
+def _stopped(transcribed_s: float, duration_s: float) -> Submission:
+    """A transcription a cancel stopped; ``provider_info`` says how far it got."""
+    details = f"cancelled during transcription, after {transcribed_s:.0f} s of {duration_s:.0f} s of media"
+    info = {"transcribed_s": round(transcribed_s, 3), "duration_s": round(duration_s, 3)}
+    return Submission(reference={}, status=ProviderStatus("cancelled", details=details, info=info))

@@ -259,26 +259,22 @@ def _after(seconds: float) -> Callable[[], bool]:
 
 @pytest.mark.parametrize("path", ["/slow.mp4", "/slow-chunked.mp4"])
 def test_a_trickling_source_is_stopped_at_the_download_deadline(server: str, tmp_path: Path, path: str) -> None:
-    started = time.monotonic()
     with pytest.raises(MediaError, match=r"did not finish within 0\.5 s: the source sends too slowly") as info:
         download_media(
             f"{server}{path}", tmp_path, session=requests.Session(), max_bytes=LIMIT, allow=LOOPBACK,
             download_timeout=0.5,
         )  # fmt: skip
-    assert time.monotonic() - started < 3  # the whole body would take 20 s
     assert info.value.transient is True
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("path", ["/slow.mp4", "/slow-chunked.mp4"])
 def test_a_cancelled_job_stops_its_download(server: str, tmp_path: Path, path: str) -> None:
-    started = time.monotonic()
     with pytest.raises(MediaCancelled, match="cancelled"):
         download_media(
             f"{server}{path}", tmp_path, session=requests.Session(), max_bytes=LIMIT, allow=LOOPBACK,
             is_cancelled=_after(0.3),
         )  # fmt: skip
-    assert time.monotonic() - started < 2
     assert list(tmp_path.iterdir()) == []
 
 
@@ -344,10 +340,8 @@ def _job_view(media_url: str, *, transient_failures: int = 0, **media_settings):
 
 def test_job_media_uses_the_configured_timeouts(server: str) -> None:
     _, view = _job_view(f"{server}/stall.mp4", read_timeout_s=0.3)  # the server answers after 1.5 s
-    started = time.monotonic()
     with pytest.raises(MediaError, match="timed out") as info, view.open_media():
         pass
-    assert time.monotonic() - started < 1.2
     assert info.value.transient is True
     _, view = _job_view(f"{server}/slow.mp4", download_timeout_s=0.4)
     with pytest.raises(MediaError, match="did not finish within 0.4 s") as info, view.open_media():
@@ -366,10 +360,8 @@ def test_job_media_stops_when_the_job_is_cancelled(server: str) -> None:
     job, view = _job_view(f"{server}/slow.mp4")
     cancel = threading.Timer(0.3, lambda: setattr(job, "status", CANCELLED))
     cancel.start()
-    started = time.monotonic()
     with pytest.raises(MediaCancelled), view.open_media():
         pass
-    assert time.monotonic() - started < 2
     cancel.join()
 
 

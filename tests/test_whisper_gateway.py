@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -53,12 +52,12 @@ def post_media(api, path, **fields) -> dict:
     return response.json()
 
 
-def progress_above(api, job_id: str, floor: int) -> tuple[float, int]:
-    """When (``time.monotonic()``) the job's progress was first seen above ``floor``, and its value."""
+def progress_above(api, job_id: str, floor: int) -> int:
+    """The job's progress, first seen above ``floor``."""
 
     def sample():
         progress = api.get(f"/jobs/{job_id}").json()["progress"] or 0
-        return (time.monotonic(), progress) if progress > floor else None
+        return progress if progress > floor else None
 
     return wait_for(sample, 120, 0.05, what=f"progress above {floor}")
 
@@ -100,30 +99,25 @@ def test_progress_rises_while_it_runs(api, clips):
 def test_cancel_stops_a_running_transcription(api, clips, redis_server):
     """Cancel an 11-minute transcription near its start: the asr worker drops it and is free at once.
 
-    The speed of the transcription is measured from its progress (30-second windows, about 5% of
-    the clip each) just before the cancel. A worker that kept transcribing would be busy for all
-    the rest of the clip (some 25 s on two cores); the test asks for the next job to be done within
-    a second plus 40% of that rest, which a worker that stops within a window easily makes.
+    The worker stops after the segment it is on (30-second windows, about 5% of the clip each, one
+    per part decoded at once) and says in ``provider_info`` how much of the media it had
+    transcribed. A worker that kept transcribing would report the whole clip, or nothing at all.
     """
     job = post_media(api, clips["ten_minutes"], output_types="vtt")
-    t1, p1 = progress_above(api, job["id"], 0)
-    t2, p2 = progress_above(api, job["id"], p1 + 5)  # at least one window later
-    remaining_s = (100 - p2) * (t2 - t1) / (p2 - p1)
+    at_cancel = progress_above(api, job["id"], 5)
     assert api.post(f"/jobs/{job['id']}/cancel").json()["status"] == "cancelled"
     following = post_media(api, clips["news"], output_types="vtt")
-    done = api.wait_job(following["id"], timeout=120)
-    freed_s = time.monotonic() - t2
+    done = api.wait_job(following["id"], timeout=180)
     assert done["status"] == "done", done
-    assert freed_s < 1 + 0.4 * remaining_s, (
-        f"the next job was done {freed_s:.1f} s after the cancel, "
-        f"the cancelled transcription had about {remaining_s:.1f} s of work left"
-    )
     connection = redis.Redis.from_url(redis_server.url)
     workers = [w for w in Worker.all(connection=connection) if "asr" in w.queue_names()]
     assert workers and all(w.get_state() == "idle" for w in workers)
     cancelled = api.get(f"/jobs/{job['id']}").json()
     assert cancelled["status"] == "cancelled"
     assert cancelled["outputs"] == []
+    info = cancelled["provider_info"]
+    stopped_pct = 100 * info["transcribed_s"] / info["duration_s"]
+    assert at_cancel <= stopped_pct < at_cancel + 25, (at_cancel, info)
 
 
 def test_captions_follow_the_job_style(api, clips):
