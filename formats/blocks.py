@@ -24,6 +24,7 @@ from itertools import islice
 
 from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue, ReadWarning
+from formats.text import SRT_TAG_RE
 from formats.timecode import TimeRangeError
 from formats.webvtt_parser import parse_settings
 
@@ -35,9 +36,9 @@ _COMMENT_WORDS = ("NOTE", "STYLE", "REGION")
 # fields, three fraction digits, one space around the arrow, optional settings), text lines, and
 # one blank line (or the end of the file). Each part is delimited by a newline, so a match never
 # backtracks beyond the optional identifier.
-_TIMES = r"(\d\d):([0-5]\d):([0-5]\d)[,.](\d\d\d) --> (\d\d):([0-5]\d):([0-5]\d)[,.](\d\d\d)(?:[ \t][^\n]*)?\n"
+_TIMES = r"(\d\d):([0-5]\d:[0-5]\d)[,.](\d\d\d) --> (\d\d):([0-5]\d:[0-5]\d)[,.](\d\d\d)(?:[ \t][^\n]*)?\n"
 # WebVTT: '.' only, and the settings after the end time are kept (see formats.webvtt_parser).
-_VTT_TIMES = r"(\d\d):([0-5]\d):([0-5]\d)\.(\d\d\d) --> (\d\d):([0-5]\d):([0-5]\d)\.(\d\d\d)([ \t][^\n]*)?\n"
+_VTT_TIMES = r"(\d\d):([0-5]\d:[0-5]\d)\.(\d\d\d) --> (\d\d):([0-5]\d:[0-5]\d)\.(\d\d\d)([ \t][^\n]*)?\n"
 # The whole block is the first group, so that the blocks found can be checked to cover the text.
 _SRT_BLOCKS_RE = re.compile(r"((?:\d+\n)?" + _TIMES + r"((?:[^\n]+\n)*)(?:\n+|\Z))")
 _VTT_BLOCKS_RE = re.compile(r"((?:([^\n]+)\n)?" + _VTT_TIMES + r"((?:[^\n]+\n)*)(?:\n+|\Z))")
@@ -98,7 +99,7 @@ def fast_cues(text: str, *, vtt_ids: bool, text_filter: LineFilter, pos: int = 0
         # every character in a block (nothing skipped between them), one arrow per block
         if piece.count("-->") != len(blocks) or sum(len(block[0]) for block in blocks) != len(piece):
             return None
-        found = _vtt_cues(blocks, text_filter) if vtt_ids else _srt_cues(blocks, text_filter)
+        found = _vtt_cues(blocks, text_filter) if vtt_ids else _srt_cues(blocks, text_filter, _has_markup(piece))
         if found is None:
             return None
         cues += found
@@ -137,10 +138,10 @@ def _pieces(text: str, dense: bool, size: int = 1 << 18) -> Iterator[str]:
         start = cut
 
 
-# Milliseconds of each field of a textbook timestamp, looked up rather than parsed (twice as fast).
+# Milliseconds of the hours, of the "MM:SS" and of the fraction of a textbook timestamp, looked up
+# rather than parsed (twice as fast).
 _HOURS_MS = {f"{n:02d}": n * 3_600_000 for n in range(100)}
-_MINUTES_MS = {f"{n:02d}": n * 60_000 for n in range(60)}
-_SECONDS_MS = {f"{n:02d}": n * 1000 for n in range(60)}
+_MINUTES_SECONDS_MS = {f"{m:02d}:{s:02d}": m * 60_000 + s * 1000 for m in range(60) for s in range(60)}
 _MILLISECONDS = {f"{n:03d}": n for n in range(1000)}
 
 
@@ -153,14 +154,20 @@ def _body_lines(body: str, text_filter: LineFilter) -> tuple[list[str], str | No
     return lines, None
 
 
-def _srt_cues(blocks: list[tuple[str, ...]], text_filter: LineFilter) -> list[Cue]:
+def _has_markup(piece: str) -> bool:
+    """True when an SRT piece may hold a formatting tag or an SSA code (a bare ``<`` is text)."""
+    return "{" in piece or SRT_TAG_RE.search(piece) is not None
+
+
+def _srt_cues(blocks: list[tuple[str, ...]], text_filter: LineFilter, markup: bool) -> list[Cue]:
+    """Cues of SRT blocks; ``markup``: some text may need ``text_filter`` (else none does)."""
     cues = []
     append = cues.append
-    hours, minutes, seconds, millis = _HOURS_MS, _MINUTES_MS, _SECONDS_MS, _MILLISECONDS
-    for _, h1, m1, s1, f1, h2, m2, s2, f2, body in blocks:
-        start = hours[h1] + minutes[m1] + seconds[s1] + millis[f1]
-        stop = hours[h2] + minutes[m2] + seconds[s2] + millis[f2]
-        if body and not ("<" in body or "{" in body):  # SRT has no character references
+    hours, minutes_seconds, millis = _HOURS_MS, _MINUTES_SECONDS_MS, _MILLISECONDS
+    for _, h1, ms1, f1, h2, ms2, f2, body in blocks:
+        start = hours[h1] + minutes_seconds[ms1] + millis[f1]
+        stop = hours[h2] + minutes_seconds[ms2] + millis[f2]
+        if body and not (markup and ("<" in body or "{" in body)):  # SRT has no character references
             append(Cue(start, stop, body[:-1].split("\n")))
         else:
             append(Cue(start, stop, *_body_lines(body, text_filter)))
@@ -170,12 +177,12 @@ def _srt_cues(blocks: list[tuple[str, ...]], text_filter: LineFilter) -> list[Cu
 def _vtt_cues(blocks: list[tuple[str, ...]], text_filter: LineFilter) -> list[Cue] | None:
     cues = []
     append = cues.append
-    hours, minutes, seconds, millis = _HOURS_MS, _MINUTES_MS, _SECONDS_MS, _MILLISECONDS
-    for _, ident, h1, m1, s1, f1, h2, m2, s2, f2, settings, body in blocks:
+    hours, minutes_seconds, millis = _HOURS_MS, _MINUTES_SECONDS_MS, _MILLISECONDS
+    for _, ident, h1, ms1, f1, h2, ms2, f2, settings, body in blocks:
         if ident.startswith(_COMMENT_WORDS):
             return None
-        start = hours[h1] + minutes[m1] + seconds[s1] + millis[f1]
-        stop = hours[h2] + minutes[m2] + seconds[s2] + millis[f2]
+        start = hours[h1] + minutes_seconds[ms1] + millis[f1]
+        stop = hours[h2] + minutes_seconds[ms2] + millis[f2]
         lines, speaker = _body_lines(body, text_filter)
         if ident or settings:
             settings = parse_settings(settings) if settings else ""

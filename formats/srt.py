@@ -12,7 +12,7 @@ from formats.blocks import fast_cues, parse_blocks
 from formats.model import Captions
 from formats.normalize import writable
 from formats.text import SRT_TAG_RE, cue_text, split_lines, strip_tags
-from formats.timecode import looks_like_arrow_timing, parse_arrow_timing, span_fields
+from formats.timecode import looks_like_arrow_timing, parse_arrow_timing, span_text
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -45,17 +45,13 @@ def parse(text: str, language: str = "en") -> Captions:
     )
 
 
-_CUE = "%d\n%02d:%02d:%02d,%03d --> %02d:%02d:%02d,%03d\n%s\n\n"
-
-
 def iter_render(captions: Captions) -> Iterator[str]:
     """The file in pieces (one per cue), so large tracks can be streamed."""
-    cue_format = _CUE
     for n, cue in enumerate(writable(captions.cues), 1):
         text = cue_text(cue.lines)
         if "-->" in text:
             text = text.replace("-->", "->")
-        yield cue_format % (n, *span_fields(cue.start, cue.end), text)
+        yield f"{n}\n{span_text(cue.start, cue.end, ',')}\n{text}\n\n"
 
 
 def render(captions: Captions) -> str:

@@ -109,13 +109,30 @@ def looks_like_sbv_timing(line: str) -> bool:
     return _SUSPECT_SBV_RE.match(line) is not None
 
 
-def span_fields(start: int, end: int) -> tuple[int, int, int, int, int, int, int, int]:
-    """Hours, minutes, seconds and milliseconds of a cue's start and end, for one %-format per cue
-    (the fastest way to write large files; ``format_srt``/``format_vtt`` are the readable kin)."""
+class _HourTexts(dict[int, str]):
+    """``HH`` of each hour; the rare hour past 99 is formatted when asked for."""
+
+    def __missing__(self, hours: int) -> str:
+        return f"{hours:02d}"
+
+
+# A timestamp as three lookups (its hour, its minute and second within the hour, its millisecond)
+# rather than four numbers formatted: three times faster, and writers do it twice a cue.
+_HOUR_TEXTS = _HourTexts((hours, f"{hours:02d}") for hours in range(100))
+_MINUTE_SECOND_TEXTS = tuple(f"{m:02d}:{s:02d}" for m in range(60) for s in range(60))
+_MILLISECOND_TEXTS = tuple(f"{ms:03d}" for ms in range(1000))
+
+
+def span_text(start: int, end: int, decimal: str = ".") -> str:
+    """A cue's timing, ``HH:MM:SS.mmm --> HH:MM:SS.mmm`` (``decimal=","`` for SRT), as writers of
+    large files need it per cue; ``format_srt``/``format_vtt`` are the readable kin."""
+    if start < 0 or end < 0:
+        raise ValueError(f"negative cue time: {start}, {end}")
+    hours, minutes_seconds, millis = _HOUR_TEXTS, _MINUTE_SECOND_TEXTS, _MILLISECOND_TEXTS
     return (
-        start // 3_600_000, start // 60_000 % 60, start // 1000 % 60, start % 1000,
-        end // 3_600_000, end // 60_000 % 60, end // 1000 % 60, end % 1000,
-    )  # fmt: skip
+        f"{hours[start // 3_600_000]}:{minutes_seconds[start // 1000 % 3600]}{decimal}{millis[start % 1000]}"
+        f" --> {hours[end // 3_600_000]}:{minutes_seconds[end // 1000 % 3600]}{decimal}{millis[end % 1000]}"
+    )
 
 
 def format_srt(ms: int) -> str:

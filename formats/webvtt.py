@@ -18,7 +18,7 @@ from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue
 from formats.normalize import writable
 from formats.text import VOICE_RE, cue_texts, escape_vtt, join_texts, split_texts, strip_tags, unescape_entities
-from formats.timecode import span_fields
+from formats.timecode import span_text
 from formats.webvtt_parser import has_signature, parse_document, prepare_input
 
 
@@ -71,10 +71,6 @@ def _voice(name: str) -> str:
     return "<v " + name + ">"
 
 
-_CUE = "%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d\n%s\n\n"
-_CUE_WITH_SETTINGS = "%02d:%02d:%02d.%03d --> %02d:%02d:%02d.%03d %s\n%s\n\n"
-
-
 def _identifier_line(identifier: str) -> str:
     """The cue's identifier line (with its line end), or "" when it cannot be written safely."""
     line = " ".join(identifier.split("\n")).replace("\r", " ")
@@ -107,29 +103,14 @@ def _cue_with_extras(cue: Cue, text: str) -> str:
     if cue.speaker and cue.speaker.strip():
         text = _voice(cue.speaker) + text
     settings = _settings_text(cue.settings)
-    if settings:
-        timing = _CUE_WITH_SETTINGS % (*span_fields(cue.start, cue.end), settings, text)
-    else:
-        timing = _CUE % (*span_fields(cue.start, cue.end), text)
-    return _identifier_line(cue.identifier) + timing
+    timing = span_text(cue.start, cue.end) + (" " + settings if settings else "")
+    return f"{_identifier_line(cue.identifier)}{timing}\n{text}\n\n"
 
 
 def _render_chunk(cues: list[Cue]) -> str:
-    cue_format = _CUE
     return "".join(
         [
-            cue_format
-            % (
-                c.start // 3_600_000,
-                c.start // 60_000 % 60,
-                c.start // 1000 % 60,
-                c.start % 1000,
-                c.end // 3_600_000,
-                c.end // 60_000 % 60,
-                c.end // 1000 % 60,
-                c.end % 1000,
-                text,
-            )  # fmt: skip
+            f"{span_text(c.start, c.end)}\n{text}\n\n"
             if not (c.speaker or c.identifier or c.settings)
             else _cue_with_extras(c, text)
             for c, text in zip(cues, _escaped_texts(cues), strict=True)
