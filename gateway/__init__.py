@@ -16,7 +16,7 @@ from gateway.auth import API_KEY_HEADER, current_key, required_scope
 from gateway.config import load_config
 from gateway.keys import KeyRing, load_keys
 from gateway.paths import hide_paths
-from gateway.redisconn import REDIS_DOWN, limiter_storage_uri
+from gateway.redisconn import REDIS_DOWN, limiter_storage
 from gateway.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,13 @@ def _rate_limiter(cfg: dict[str, Any]) -> Limiter:
         key = current_key()
         return key.rate_limit if key is not None and key.rate_limit is not None else cfg["api"]["rate_limit"]
 
+    storage_uri, storage_options = limiter_storage(cfg["redis"])
     return Limiter(
         key_func=lambda: current_key().name,
         application_limits=[key_limit],
         application_limits_exempt_when=lambda: current_key() is None or not key_limit(),
-        storage_uri=limiter_storage_uri(cfg["redis"]),
-        storage_options={"key_prefix": f"{cfg['redis']['key_prefix']}:ratelimit"},
+        storage_uri=storage_uri,
+        storage_options=storage_options,
         strategy="fixed-window",
         swallow_errors=True,  # Redis away: the route itself answers 503 rather than the limiter a 500
     )

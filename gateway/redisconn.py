@@ -47,10 +47,9 @@ def connect(settings: dict[str, Any]) -> redis.Redis:
     return sentinel.master_for(settings["sentinel_master"], **credentials)
 
 
-def limiter_storage_uri(settings: dict[str, Any]) -> str:
-    """Where flask-limiter counts requests: the same Redis, through the Sentinels when there are some."""
-    sentinels = sentinel_addresses(settings)
-    if not sentinels:
-        return settings["url"]
-    hosts = ",".join(f"{host}:{port}" for host, port in sentinels)
-    return f"redis+sentinel://{hosts}/{settings['sentinel_master']}"
+def limiter_storage(settings: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Where flask-limiter counts requests: flask-limiter's storage URI and options for the
+    gateway's own Redis client (:func:`connect`), so that the counts live in the same database,
+    with the same credentials and timeouts, and follow the master through a failover."""
+    pool = connect(settings).connection_pool
+    return "redis://", {"key_prefix": f"{settings['key_prefix']}:ratelimit", "connection_pool": pool}

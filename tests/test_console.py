@@ -215,6 +215,24 @@ def test_a_forged_form_post_is_refused(page, stack):
 
 
 @in_browser
+def test_a_refused_action_shows_the_api_message(page, stack):
+    """The console's forms go through the API's schemas and operations, refusals and all."""
+    job_id = upload_job(stack, "refusals")
+    assert stack.client().wait_job(job_id)["status"] == "done"
+    log_in(page, stack)
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    bad_parent = page.request.post(
+        f"{stack.url}/console/new",
+        multipart={"csrf_token": csrf, "parent_id": "a/b", "provider": "upload", "output_types": "vtt"},
+    )
+    assert bad_parent.ok and "refused: parent_id: must not contain &#39;/&#39;" in bad_parent.text()
+    finished = page.request.post(f"{stack.url}/console/jobs/{job_id}/cancel", form={"csrf_token": csrf})
+    assert f"refused: job {job_id} has already finished (done)" in finished.text()
+    page.goto(f"{stack.url}/console/?status=lost")
+    assert "status: Must be one of" in page.inner_text(".flashes")
+
+
+@in_browser
 def test_a_read_only_key_sees_only_its_jobs_and_cannot_act(page, stack):
     job_id = upload_job(stack, "admin-only")
     log_in(page, stack, key=VIEWER_KEY)

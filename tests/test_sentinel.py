@@ -32,8 +32,8 @@ class RedisNode:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port)
+    def client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis(port=self.port, db=db)
 
 
 def start_redis(folder: Path, *extra: str) -> RedisNode:
@@ -82,17 +82,30 @@ def cluster(tmp_path_factory) -> Iterator[dict[str, RedisNode]]:
         stop_process(node.proc)
 
 
+def _sentinel_settings(cluster: dict[str, RedisNode]) -> dict[str, object]:
+    return {"sentinels": [f"127.0.0.1:{cluster['sentinel'].port}"], "sentinel_master": MASTER_NAME}
+
+
 def _replicas_known(sentinel: RedisNode) -> bool:
     return bool(sentinel.client().sentinel_slaves(MASTER_NAME))
 
 
 @pytest.fixture(scope="module")
 def stack(cluster, tmp_path_factory) -> Iterator[GatewayStack]:
-    sentinels = {"sentinels": [f"127.0.0.1:{cluster['sentinel'].port}"], "sentinel_master": MASTER_NAME}
     with GatewayStack(
-        cluster["master"], tmp_path_factory.mktemp("gw-sentinel"), db=0, config={"redis": sentinels}
+        cluster["master"], tmp_path_factory.mktemp("gw-sentinel"), db=0, config={"redis": _sentinel_settings(cluster)}
     ) as stack:
         yield stack
+
+
+def test_rate_limits_are_counted_beside_the_jobs(cluster, tmp_path):
+    """Through the Sentinels, the per-key request counts live in redis.url's database on the master."""
+    settings = {"redis": _sentinel_settings(cluster), "api": {"rate_limit": "2 per minute"}}
+    with GatewayStack(cluster["master"], tmp_path, db=2, config=settings) as stack:
+        codes = [stack.client().get("/jobs").status_code for _ in range(3)]
+        counted = {db: list(cluster["master"].client(db).scan_iter("*ratelimit*")) for db in (0, 2)}
+    assert codes == [200, 200, 429]
+    assert counted[2] and not counted[0], counted
 
 
 def test_a_failover_under_load_loses_no_job(stack, cluster):

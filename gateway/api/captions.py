@@ -11,12 +11,14 @@ import binascii
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import marshmallow as ma
 from flask import Response, redirect, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import abort
+from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 import formats
@@ -30,7 +32,6 @@ from gateway.services import Services
 from gateway.store import IdempotencyConflict
 from storage import ObjectNotFound, StorageError, content_type_for
 
-log = logging.getLogger(__name__)
 log = logging.getLogger(__name__)
 blp = Blueprint("captions", __name__, description="Caption jobs")
 PAGE_SIZE = 50
@@ -96,48 +97,64 @@ class Captions(MethodView):
         Send an `Idempotency-Key` header to make retries safe: the same key and body return
         the first job instead of ordering twice.
         """
-        svc = services()
-        refuse_unknown_file_parts()
-        provider_cls = provider_class_or_400(svc, args["provider"])
-        args["provider_params"] = validate_provider_params(
-            svc, args["provider"], args["provider_params"], args["language"]
-        )
-        if args["job_type"]:  # NYT's adapters read the job type; ours find it with the params
-            args["provider_params"].setdefault("job_type", args["job_type"])
-        check_urls(svc, args)
-        media = read_input(svc, provider_cls, args)
-        limit = svc.config["api"]["max_queue_length"]
-        if svc.queue_length(provider_cls.queue) >= limit:
-            abort(429, message=f"the {provider_cls.queue} queue is full ({limit} jobs); try again later")
-
-        job = job_from_request(args)
-        job.style = job.style or {"profile": svc.config["captions"]["style"]}
         idem_key = request.headers.get("Idempotency-Key")
         idempotency = (key_scope(request.headers.get(API_KEY_HEADER, "")), idem_key[:200]) if idem_key else None
-        request_fingerprint = fingerprint(args, media)
-        if media is not None:
-            job.media_key = f"uploads/{job.id}/{media[0]}"
-            put_or_503(svc, job.media_key, media[1])
-        try:
-            stored, created = svc.store.create(
-                job,
-                idempotency,
-                request_fingerprint,
-                svc.config["api"]["idempotency_ttl_s"],
-                also=lambda pipe: tasks.enqueue(svc, tasks.dispatch, job.id, queue=provider_cls.queue, pipeline=pipe),
-            )
-        except IdempotencyConflict as exc:
-            discard_upload(svc, job)
-            abort(422, message=str(exc))
-        except REDIS_DOWN:  # no job: its upload must not stay behind (503 follows)
-            discard_upload(svc, job)
-            raise
+        job, created = create_job(services(), args, request.files, idempotency)
         if not created:  # an earlier request with this Idempotency-Key made the job
-            discard_upload(svc, job)
-            return stored, 200
-        svc.metrics.inc("jobs_created", provider=job.provider)
-        log.info("job created", extra=tasks.job_log_fields(job))
+            return job, 200
         return job, 201, {"Location": url_for("captions.Job", job_id=job.id)}
+
+
+def create_job(
+    svc: Services,
+    args: dict[str, Any],
+    files: Mapping[str, FileStorage],
+    idempotency: tuple[str, str] | None = None,
+) -> tuple[Job, bool]:
+    """Check, store and queue the job a loaded ``CaptionRequestSchema`` body and its file parts
+    describe, for the current key: ``POST /captions`` and the console both make jobs here.
+
+    ``idempotency`` is the (client, Idempotency-Key) pair a retried request repeats. Returns the
+    job and whether it is new (False: an earlier request with that pair made it). A refusal is
+    an ``abort`` with the status and message the API answers.
+    """
+    refuse_unknown_file_parts(files)
+    provider_cls = provider_class_or_400(svc, args["provider"])
+    args["provider_params"] = validate_provider_params(svc, args["provider"], args["provider_params"], args["language"])
+    if args["job_type"]:  # NYT's adapters read the job type; ours find it with the params
+        args["provider_params"].setdefault("job_type", args["job_type"])
+    check_urls(svc, args)
+    media = read_input(svc, provider_cls, args, files)
+    limit = svc.config["api"]["max_queue_length"]
+    if svc.queue_length(provider_cls.queue) >= limit:
+        abort(429, message=f"the {provider_cls.queue} queue is full ({limit} jobs); try again later")
+
+    job = job_from_request(args)
+    job.style = job.style or {"profile": svc.config["captions"]["style"]}
+    request_fingerprint = fingerprint(args, media)
+    if media is not None:
+        job.media_key = f"uploads/{job.id}/{media[0]}"
+        put_or_503(svc, job.media_key, media[1])
+    try:
+        stored, created = svc.store.create(
+            job,
+            idempotency,
+            request_fingerprint,
+            svc.config["api"]["idempotency_ttl_s"],
+            also=lambda pipe: tasks.enqueue(svc, tasks.dispatch, job.id, queue=provider_cls.queue, pipeline=pipe),
+        )
+    except IdempotencyConflict as exc:
+        discard_upload(svc, job)
+        abort(422, message=str(exc))
+    except REDIS_DOWN:  # no job: its upload must not stay behind (503 follows)
+        discard_upload(svc, job)
+        raise
+    if not created:
+        discard_upload(svc, job)
+        return stored, False
+    svc.metrics.inc("jobs_created", provider=job.provider)
+    log.info("job created", extra=tasks.job_log_fields(job))
+    return job, True
 
 
 def job_from_request(args: dict[str, Any]) -> Job:
@@ -156,9 +173,9 @@ def job_from_request(args: dict[str, Any]) -> Job:
     )
 
 
-def refuse_unknown_file_parts() -> None:
+def refuse_unknown_file_parts(files: Mapping[str, FileStorage]) -> None:
     """A multipart part under a name the API does not read is an error, never ignored."""
-    unknown = sorted(set(request.files) - set(FILE_PARTS))
+    unknown = sorted(set(files) - set(FILE_PARTS))
     if unknown:
         errors = {name: [f"Unknown file part {name!r}; file parts are {' and '.join(FILE_PARTS)}"] for name in unknown}
         message = f"unknown multipart file part {unknown[0]!r}; file parts are {' and '.join(FILE_PARTS)}"
@@ -199,17 +216,19 @@ def check_urls(svc: Services, args: dict[str, Any]) -> None:
                 abort(400, message=f"{name} refused: {exc}")
 
 
-def read_input(svc: Services, provider_cls, args: dict[str, Any]) -> tuple[str, bytes | BinaryIO] | None:
+def read_input(
+    svc: Services, provider_cls, args: dict[str, Any], files: Mapping[str, FileStorage]
+) -> tuple[str, bytes | BinaryIO] | None:
     """The uploaded file to keep with the job, as (safe name, bytes or stream), after checking it."""
     if provider_cls.input_kind == "captions":
-        name, data = caption_file_or_400(svc, args)
+        name, data = caption_file_or_400(svc, args, files)
         try:
             formats.read(data, fmt=args["provider_params"].get("format") or guess_format(name))
         except formats.CaptionFormatError as exc:
             abort(400, message=f"caption_file cannot be read: {exc}")
         return name, data
-    if "media" in request.files:
-        upload = request.files["media"]  # werkzeug spools large parts to a temporary file
+    if "media" in files:
+        upload = files["media"]  # werkzeug spools large parts to a temporary file
         name = secure_filename(upload.filename or "") or "media.bin"
         return name, upload.stream
     if not args.get("media_url"):
@@ -217,10 +236,10 @@ def read_input(svc: Services, provider_cls, args: dict[str, Any]) -> tuple[str, 
     return None
 
 
-def caption_file_or_400(svc: Services, args: dict[str, Any]) -> tuple[str, bytes]:
+def caption_file_or_400(svc: Services, args: dict[str, Any], files: Mapping[str, FileStorage]) -> tuple[str, bytes]:
     limit = svc.config["api"]["max_body_bytes"]
-    if "caption_file" in request.files:
-        upload = request.files["caption_file"]
+    if "caption_file" in files:
+        upload = files["caption_file"]
         data = upload.read(limit + 1)
         name = upload.filename or "captions"
     elif args.get("caption_file"):
@@ -312,17 +331,21 @@ class JobResource(MethodView):
 
         Idempotent: deleting a job that is gone answers 204 too; reading it answers 404.
         """
-        svc = services()
-        job = svc.store.get(job_id)
-        if job is None or not may_see(job.created_by):
-            return None  # gone, or another key's job: as if it were not there
-        try:
-            deleted = retention.delete_job(svc, job_id)
-        except StorageError as exc:
-            abort(503, message=f"storage unavailable: {exc}")
-        if not deleted:
-            abort(409, message=f"job {job_id} is storing its captions right now; try again in a moment")
+        delete_job(services(), job_id)
         return None
+
+
+def delete_job(svc: Services, job_id: str) -> None:
+    """Delete a job the current key may see (one that is gone, or another key's, is left as it is)."""
+    job = svc.store.get(job_id)
+    if job is None or not may_see(job.created_by):
+        return  # gone, or another key's job: as if it were not there
+    try:
+        deleted = retention.delete_job(svc, job_id)
+    except StorageError as exc:
+        abort(503, message=f"storage unavailable: {exc}")
+    if not deleted:
+        abort(409, message=f"job {job_id} is storing its captions right now; try again in a moment")
 
 
 @blp.route("/jobs/<job_id>/cancel")
@@ -331,16 +354,20 @@ class CancelJob(MethodView):
     @blp.alt_response(409, description="the job has already finished")
     def post(self, job_id: str):
         """Cancel a job; the provider is told when it can stop. 409 once done or failed."""
-        svc = services()
-        job = get_job_or_404(job_id)
-        if job.status == CANCELLED:
-            return job
-        cancelled = svc.store.transition(job_id, CANCELLED, details="cancelled by request")
-        if cancelled is None:
-            abort(409, message=f"job {job_id} has already finished ({svc.store.get(job_id).status})")
-        tasks.enqueue(svc, tasks.cancel_remote, job_id)
-        tasks.on_finished(svc, cancelled)
-        return cancelled
+        return cancel_job(services(), job_id)
+
+
+def cancel_job(svc: Services, job_id: str) -> Job:
+    """Cancel a job of the current key's and tell its provider; 409 once it has finished."""
+    job = get_job_or_404(job_id)
+    if job.status == CANCELLED:
+        return job
+    cancelled = svc.store.transition(job_id, CANCELLED, details="cancelled by request")
+    if cancelled is None:
+        abort(409, message=f"job {job_id} has already finished ({svc.store.get(job_id).status})")
+    tasks.enqueue(svc, tasks.cancel_remote, job_id)
+    tasks.on_finished(svc, cancelled)
+    return cancelled
 
 
 def stored_output(job_id: str, fmt: str, owned: bool = True) -> tuple[Job, str]:

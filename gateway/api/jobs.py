@@ -12,6 +12,7 @@ from flask.views import MethodView
 from gateway.api import Blueprint, services
 from gateway.auth import current_key
 from gateway.schemas import JobListQuerySchema, JobPageSchema
+from gateway.services import Services
 from gateway.store import JobFilter
 
 blp = Blueprint("jobs", __name__, description="Every job, with filters")
@@ -30,19 +31,24 @@ class Jobs(MethodView):
         Jobs created while a client pages never make it skip or repeat a job: they are newer
         than the first page and show up when the client starts from the top again.
         """
-        key = current_key()
-        where = JobFilter(
-            status=query.get("status"),
-            provider=query.get("provider"),
-            parent_id=query.get("parent_id"),
-            owner=None if key.admin else key.name,
-            created_after_ms=_ms(query.get("created_after")),
-            created_before_ms=_ms(query.get("created_before"), round_up=True),
-        )
-        limit = query.get("limit") or services().config["api"]["list_page_size"]
-        cursor = int(query["cursor"]) if "cursor" in query else None
-        jobs, next_cursor = services().store.list_jobs(where, cursor, limit)
-        return {"jobs": jobs, "next_cursor": None if next_cursor is None else str(next_cursor)}
+        return list_jobs(services(), query)
+
+
+def list_jobs(svc: Services, query: dict[str, Any]) -> dict[str, Any]:
+    """A page of the jobs the current key sees, for a loaded ``JobListQuerySchema`` query."""
+    key = current_key()
+    where = JobFilter(
+        status=query.get("status"),
+        provider=query.get("provider"),
+        parent_id=query.get("parent_id"),
+        owner=None if key.admin else key.name,
+        created_after_ms=_ms(query.get("created_after")),
+        created_before_ms=_ms(query.get("created_before"), round_up=True),
+    )
+    limit = query.get("limit") or svc.config["api"]["list_page_size"]
+    cursor = int(query["cursor"]) if "cursor" in query else None
+    jobs, next_cursor = svc.store.list_jobs(where, cursor, limit)
+    return {"jobs": jobs, "next_cursor": None if next_cursor is None else str(next_cursor)}
 
 
 def _ms(timestamp: float | None, round_up: bool = False) -> int | None:

@@ -7,6 +7,7 @@ import secrets
 import shutil
 import time
 import uuid
+from typing import Any
 
 from apispec.ext.marshmallow import OpenAPIConverter
 from flask import Response, request
@@ -18,6 +19,7 @@ from gateway.api import Blueprint, services
 from gateway.metrics import exposition
 from gateway.paths import hide_paths
 from gateway.schemas import HealthSchema, ProviderSchema
+from gateway.services import Services
 from providers.base import QUEUES
 from storage import Storage, StorageError
 
@@ -34,15 +36,20 @@ class Providers(MethodView):
     @blp.response(200, ProviderSchema(many=True))
     def get(self):
         """Installed providers: capabilities and params schema, or why one is disabled."""
-        out = []
-        for entry in services().registry.entries.values():
-            info = entry.describe()
-            if entry.cls is not None:
-                info["params_schema"] = _converter.schema2jsonschema(entry.cls.params_schema)
-                missing = services().provider(entry.id).missing_settings()
-                info["configured"], info["missing_settings"] = not missing, missing
-            out.append(info)
-        return out
+        return provider_list(services())
+
+
+def provider_list(svc: Services) -> list[dict[str, Any]]:
+    """Each installed provider's description, with its params schema and settings when enabled."""
+    out = []
+    for entry in svc.registry.entries.values():
+        info = entry.describe()
+        if entry.cls is not None:
+            info["params_schema"] = _converter.schema2jsonschema(entry.cls.params_schema)
+            missing = svc.provider(entry.id).missing_settings()
+            info["configured"], info["missing_settings"] = not missing, missing
+        out.append(info)
+    return out
 
 
 @blp.route("/health")

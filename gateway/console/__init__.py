@@ -3,15 +3,14 @@ playing on the video, a new-job form, caption fixes and statistics.
 
 Server-rendered pages with a little JavaScript; every asset is served from here. Login is an
 API key kept in the signed session cookie (:mod:`gateway.console.session`), the key's scopes
-apply, and every form carries a CSRF token. Actions run the API's own views
-(:mod:`gateway.console.apicall`), so a job made here is made exactly as ``POST /captions``
+apply, and every form carries a CSRF token. Actions run the API's own operations
+(:mod:`gateway.console.actions`), so a job made here is made exactly as ``POST /captions``
 makes one.
 """
 
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from flask import (
@@ -33,12 +32,10 @@ from werkzeug.exceptions import HTTPException
 
 import formats
 from gateway.api import captions as captions_api
-from gateway.api import jobs as jobs_api
 from gateway.api import services
-from gateway.api import system as system_api
 from gateway.auth import current_key, required_scope
+from gateway.console import actions
 from gateway.console import session as console_session
-from gateway.console.apicall import ApiRefused, call_api
 from gateway.console.forms import CueEditError, captions_from_form, cue_rows, param_fields, params_from_form
 from gateway.console.stats import COUNTED_JOBS, statistics, status_counts
 from gateway.models import Job
@@ -112,8 +109,8 @@ def logout() -> Response:
 def jobs() -> str:
     query = {name: request.args[name] for name in LIST_FILTERS if request.args.get(name)}
     try:
-        page = call_api(jobs_api.Jobs().get, query=query)
-    except ApiRefused as exc:
+        page = actions.job_page(query)
+    except actions.Refused as exc:
         flash(exc.message)
         page = {"jobs": [], "next_cursor": None}
     key = current_key()
@@ -135,8 +132,8 @@ def job_status() -> Response:
     out = {}
     for job_id in request.args.getlist("id")[:200]:
         try:
-            job = call_api(captions_api.JobResource().get, job_id)
-        except ApiRefused:
+            job = actions.job(job_id)
+        except actions.Refused:
             continue
         out[job_id] = {k: job[k] for k in ("status", "progress", "details", "done", "error")}
     return jsonify(jobs=out)
@@ -148,7 +145,7 @@ def job_status() -> Response:
 @blueprint.route("/jobs/<job_id>")
 def job(job_id: str) -> str:
     job = captions_api.get_job_or_404(job_id)
-    view = call_api(captions_api.JobResource().get, job_id)
+    view = actions.job(job_id)
     captions = read_captions(job)
     return render_template(
         "console/job.html",
@@ -250,13 +247,13 @@ def download(job_id: str, fmt: str) -> Any:
 
 @blueprint.route("/jobs/<job_id>/cancel", methods=["POST"])
 def cancel(job_id: str) -> Response:
-    act(lambda: call_api(captions_api.CancelJob().post, job_id), "Cancelled.")
+    act(lambda: actions.cancel_job(job_id), "Cancelled.")
     return redirect(url_for("console.job", job_id=job_id))
 
 
 @blueprint.route("/jobs/<job_id>/delete", methods=["POST"])
 def delete(job_id: str) -> Response:
-    if act(lambda: call_api(captions_api.JobResource().delete, job_id), f"Deleted job {job_id}."):
+    if act(lambda: actions.delete_job(job_id), f"Deleted job {job_id}."):
         return redirect(url_for("console.jobs"))
     return redirect(url_for("console.job", job_id=job_id))
 
@@ -273,7 +270,7 @@ def retry(job_id: str) -> Response:
         except ObjectNotFound:
             flash("Cannot retry: the uploaded media is gone (storage.keep_uploads is off).")
             return redirect(url_for("console.job", job_id=job_id))
-    created = act(lambda: call_api(captions_api.Captions().post, form=request_fields(job), files=files), "")
+    created = act(lambda: actions.create_job(request_body(job), files), "")
     if created:
         flash(f"Retried as a new job {created['id']}.")
         return redirect(url_for("console.job", job_id=created["id"]))
@@ -290,31 +287,30 @@ def publish(job_id: str) -> Response:
     except (CueEditError, ValueError) as exc:
         flash(f"not published: {exc}")
         return redirect(url_for("console.job", job_id=job_id))
-    params = json.dumps({"source_job": job_id})
-    fields = {**request_fields(job), "provider": "upload", "provider_params": params, "media_url": ""}
-    fields = {k: v for k, v in fields.items() if v not in ("", None)}
+    body = {**request_body(job), "provider": "upload", "provider_params": {"source_job": job_id}}
+    body.pop("media_url", None)
     caption_file = FileStorage(io.BytesIO(formats.write(edited, "vtt")), filename="captions.vtt")
-    created = act(lambda: call_api(captions_api.Captions().post, form=fields, files={"caption_file": caption_file}), "")
+    created = act(lambda: actions.create_job(body, {"caption_file": caption_file}), "")
     if not created:
         return redirect(url_for("console.job", job_id=job_id))
     flash(f"Published the fixed captions as job {created['id']}.")
     return redirect(url_for("console.job", job_id=created["id"]))
 
 
-def request_fields(job: Job) -> dict[str, str]:
-    """The multipart fields of the request that made ``job``."""
-    fields = {
+def request_body(job: Job) -> dict[str, Any]:
+    """The ``POST /captions`` body of the request that made ``job``."""
+    body = {
         "parent_id": job.parent_id,
         "provider": job.provider,
-        "media_url": job.media_url or "",
-        "provider_params": json.dumps(job.provider_params),
-        "output_types": ",".join(job.output_types),
+        "media_url": job.media_url,
+        "provider_params": dict(job.provider_params),
+        "output_types": list(job.output_types),
         "language": job.language,
-        "style": json.dumps(job.style) if job.style else "",
-        "callback_url": job.callback_url or "",
+        "style": dict(job.style),
+        "callback_url": job.callback_url,
         "job_type": job.job_type,
     }
-    return {k: v for k, v in fields.items() if v}
+    return {k: v for k, v in body.items() if v}
 
 
 def stored_file(key: str) -> FileStorage:
@@ -330,7 +326,7 @@ def act(action, done_message: str) -> Any:
     """Run an API action; flash its refusal (``None``) or ``done_message``; return its answer or True."""
     try:
         answer = action()
-    except ApiRefused as exc:
+    except actions.Refused as exc:
         flash(f"refused: {exc.message}")
         return None
     if done_message:
@@ -343,10 +339,10 @@ def act(action, done_message: str) -> Any:
 
 @blueprint.route("/new", methods=["GET", "POST"])
 def new_job() -> Any:
-    providers = [p for p in call_api(system_api.Providers().get) if p.get("enabled")]
+    providers = [p for p in actions.providers() if p.get("enabled")]
     fields = {p["id"]: param_fields(p["id"], p.get("params_schema") or {}) for p in providers}
     if request.method == "POST":
-        created = act(lambda: call_api(captions_api.Captions().post, **new_job_request(fields)), "")
+        created = act(lambda: actions.create_job(*new_job_request(fields)), "")
         if created:
             flash(f"Created job {created['id']}.")
             return redirect(url_for("console.job", job_id=created["id"]))
@@ -360,19 +356,21 @@ def new_job() -> Any:
     )
 
 
-def new_job_request(fields: dict[str, list]) -> dict[str, Any]:
-    """The API request the new-job form describes: its fields and its file part."""
+def new_job_request(fields: dict[str, list]) -> tuple[dict[str, Any], dict[str, FileStorage]]:
+    """The ``POST /captions`` request the new-job form describes: its body and its file part."""
     form = request.form
     provider = form.get("provider", "")
-    body = {name: form.get(name, "").strip() for name in ("parent_id", "provider", "media_url", "language", "style")}
-    body["output_types"] = ",".join(form.getlist("output_types"))
-    body["provider_params"] = json.dumps(params_from_form(fields.get(provider, []), form))
+    body: dict[str, Any] = {
+        name: form.get(name, "").strip() for name in ("parent_id", "provider", "media_url", "language", "style")
+    }
+    body["output_types"] = form.getlist("output_types")
+    body["provider_params"] = params_from_form(fields.get(provider, []), form)
     body = {k: v for k, v in body.items() if v}
     upload = request.files.get("media")
     files = {}
     if upload is not None and upload.filename:
         files["caption_file" if is_caption_input(provider) else "media"] = upload
-    return {"form": body, "files": files}
+    return body, files
 
 
 # -- statistics ----------------------------------------------------------------------------
