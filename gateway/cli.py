@@ -9,13 +9,14 @@ import sys
 
 from gateway.config import ConfigError, load_config
 from gateway.devserver import MAX_RESTARTS, REDIS_PORT
+from providers.base import QUEUES
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="caption-gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="run an RQ worker for the gateway's queues")
-    worker.add_argument("queues", nargs="*", default=["default"], choices=["default", "asr"])
+    worker.add_argument("queues", nargs="*", default=["default"], choices=QUEUES)
     worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
     worker.add_argument("--name", help="worker name (default: RQ's)")
     local = sub.add_parser("run-local", help="Redis, workers and the gateway on this machine (make run)")

@@ -51,3 +51,6 @@ def configure_logging(settings: dict[str, Any]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings["level"].upper())
+    # urllib3 logs each request line at DEBUG, query string and all: where a provider's key
+    # travels in the query (3Play's does), that would write the secret to the logs
+    logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))

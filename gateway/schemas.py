@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 
 import formats
 from gateway import jsonbody
+from gateway.models import STATUSES
 
 LANGUAGE = re.compile(r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$")
 
@@ -142,7 +143,7 @@ class JobSchema(ma.Schema):
     id = fields.String()
     parent_id = fields.String()
     media_url = fields.String(allow_none=True)
-    status = fields.String(metadata={"enum": ["queued", "processing", "done", "error", "cancelled"]})
+    status = fields.String(metadata={"enum": list(STATUSES)})
     done = fields.Boolean()
     provider = fields.String()
     provider_params = fields.Dict()
@@ -188,7 +189,7 @@ class IsoTime(fields.Field):
 class JobListQuerySchema(StrictSchema):
     """Filters and the cursor of ``GET /jobs``."""
 
-    status = fields.String(validate=validate.OneOf(["queued", "processing", "done", "error", "cancelled"]))
+    status = fields.String(validate=validate.OneOf(STATUSES))
     provider = fields.String(validate=validate.Length(1, 100))
     parent_id = fields.String(validate=validate.Length(1, 200))
     created_after = IsoTime(metadata={"description": "ISO 8601; jobs created after this time"})

@@ -9,6 +9,8 @@ needs the job's ids and references alone, so nothing is signed or presigned for 
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway.auth import callback_token, media_token, output_token
 from gateway.media import JobMedia
 from gateway.models import CANCELLED, Job
@@ -114,4 +116,11 @@ def submit_view(services: Services, job: Job) -> JobView:
     view.output_url = lambda job_id, fmt: output_url(services, job_id, fmt)
     view.report_progress = report_progress
     view.is_cancelled = is_cancelled
+    view.record = lambda reference: record(services, view, reference)
     return view
+
+
+def record(services: Services, view: JobView, reference: dict[str, Any]) -> None:
+    """Merge ``reference`` into the job's ``provider_params``, in the store and in ``view``."""
+    view.provider_params.update(reference)
+    services.store.update(view.id, lambda j: j.provider_params.update(reference) or True)

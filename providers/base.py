@@ -44,6 +44,9 @@ class JobView:
     ``open_media`` is a context manager factory yielding a local file path of the job's media
     (downloaded with the gateway's size and address checks, or the file the CMS uploaded).
     ``report_progress`` takes 0-100; ``is_cancelled`` lets long local work stop early.
+    ``record(reference)`` stores references in the job's ``provider_params`` at once: a provider
+    whose submit makes several remote objects records each as it is made, so that a callback
+    that arrives before submit returns, or a submit run again after its worker died, finds it.
     ``output_url(job_id, fmt)`` is a URL the provider's service can fetch output ``fmt`` of another
     finished job of this gateway from (captions sent for review); it raises
     ``PermanentProviderError`` when there is no such output.
@@ -63,6 +66,7 @@ class JobView:
     output_url: Callable[[str, str], str] | None = None
     report_progress: Callable[[int], None] = lambda _pct: None
     is_cancelled: Callable[[], bool] = lambda: False
+    record: Callable[[dict[str, Any]], None] = lambda _reference: None
 
 
 @dataclass

@@ -321,9 +321,9 @@ class TencentProvider(Provider):
 
     def _action(self, action: str, params: dict[str, Any], *keys: str) -> dict[str, Any]:
         """One VOD API call; its ``Response`` object (holding ``keys``), or an error of the tree."""
+        client = self._client()  # first: it says how to install the SDK when it is missing
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-        client = self._client()
         try:
             data = client.call_json(action, params)
         except TencentCloudSDKException as exc:

@@ -86,7 +86,7 @@ import formats
 from formats.linter import MAX_LISTED
 from formats.model import Captions, Word
 from providers.base import CaptionResult, JobView, Provider, ProviderStatus, Submission
-from providers.errors import PermanentProviderError
+from providers.errors import MediaError, PermanentProviderError
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -358,8 +358,8 @@ class WhisperProvider(Provider):
         with contextlib.ExitStack() as media:
             try:
                 path = media.enter_context(job.open_media())
-            except Exception:
-                # Whatever stopped the download of a job cancelled meanwhile, it ends cancelled.
+            except MediaError:
+                # Whatever stopped the fetch of a job cancelled meanwhile, it ends cancelled.
                 if job.is_cancelled():
                     return _cancelled("cancelled while the media was fetched")
                 raise

@@ -78,13 +78,7 @@ def test_redis_killed_and_started_again_under_submissions(stack, api, own_redis)
     assert all(headers.get("Retry-After") and body["message"] for body, headers in unavailable)
     for job_id in submitter.created():
         assert api.wait_job(job_id, timeout=120)["status"] == "done"
-    assert uploads_without_a_job(stack) == []
-
-
-def uploads_without_a_job(stack: GatewayStack) -> list[str]:
-    root = Path(stack.env["GATEWAY_STORAGE_LOCAL_ROOT"]) / "uploads"
-    folders = [p.name for p in root.iterdir()] if root.exists() else []
-    return [job_id for job_id in folders if not stack.redis.exists(f"cg:job:{job_id}")]
+    assert stack.uploads_without_a_job() == []
 
 
 def test_uploads_no_job_refers_to_are_swept(stack, api):

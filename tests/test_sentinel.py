@@ -110,27 +110,34 @@ def test_rate_limits_are_counted_beside_the_jobs(cluster, tmp_path):
 
 def test_a_failover_under_load_loses_no_job(stack, cluster):
     """The master stops (a maintenance restart: it hands its last writes to the replica first);
-    the Sentinel promotes the replica; the API answers 201 or 503 meanwhile, never 500, and
-    every job it accepted, before or after, is done."""
+    the Sentinel promotes the replica; the API answers 201 or 503 meanwhile, never 500, and no
+    503 once it answers again; every job it accepted, before or after, is done, and no upload
+    is left without its job."""
     api = stack.client()
     submitter = Submitter(api)
     submitter.start()
     try:
         wait_for(lambda: len(submitter.created()) >= 3, 60, what="jobs before the failover")
         stop_process(cluster["master"].proc)
+        during = api.get(f"/jobs/{submitter.created()[0]}")
         promoted = cluster["replica"].client()
         wait_for(lambda: promoted.info("replication")["role"] == "master", 60, 0.2, what="the failover")
+        promoted_at = len(submitter.answers)
         before = len(submitter.created())
         wait_for(lambda: len(submitter.created()) >= before + 3, 60, 0.2, what="jobs after the failover")
     finally:
         submitter.stopped.set()
         submitter.join(30)
-    statuses = {status for status, _, _ in submitter.answers}
-    assert statuses <= {201, 503}, statuses
+    assert during.status_code == 200 or (during.status_code == 503 and during.headers["Retry-After"]), during.text
+    statuses = [status for status, _, _ in submitter.answers]
+    assert set(statuses) <= {201, 503}, statuses
+    back = statuses.index(201, promoted_at)
+    assert 503 not in statuses[back:], statuses[promoted_at:]
     for job_id in submitter.created():
         assert api.wait_job(job_id, timeout=120)["status"] == "done"
     health = api.get("/health").json()
     assert health["checks"]["redis"]["ok"]
+    assert stack.uploads_without_a_job(promoted) == []
 
 
 def test_scheduled_tasks_run_after_the_failover(stack):

@@ -175,21 +175,6 @@ def test_silence_is_done_with_no_cues_and_an_empty_transcript(api, tmp_path):
     assert transcript.status_code == 200 and transcript.text == ""
 
 
-def _gateway_checks_job_languages() -> bool:
-    from providers.base import Provider
-
-    return hasattr(Provider, "validate_job")
-
-
-def _gateway_reports_unsure_words() -> bool:
-    import inspect
-
-    from gateway import tasks
-
-    return "unsure_words" in inspect.getsource(tasks)
-
-
-@pytest.mark.skipif(not _gateway_checks_job_languages(), reason="the API does not ask providers about languages yet")
 def test_a_language_the_model_cannot_transcribe_is_refused(api, clips):
     with open(clips["news"], "rb") as fh:
         response = api.post(
@@ -201,7 +186,6 @@ def test_a_language_the_model_cannot_transcribe_is_refused(api, clips):
     assert "tiny.en" in response.text and "providers.whisper.model" in response.text
 
 
-@pytest.mark.skipif(not _gateway_reports_unsure_words(), reason="the gateway does not put unsure words in quality yet")
 def test_unsure_words_are_listed_in_the_quality_report(api, clips):
     done = api.wait_job(post_media(api, clips["fast"], output_types="json,vtt")["id"], timeout=120)
     assert done["status"] == "done", done

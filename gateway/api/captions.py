@@ -120,7 +120,10 @@ def create_job(
     """
     refuse_unknown_file_parts(files)
     provider_cls = provider_class_or_400(svc, args["provider"])
-    args["provider_params"] = validate_provider_params(svc, args["provider"], args["provider_params"], args["language"])
+    params = args["provider_params"]
+    if args["job_type"] and "job_type" in svc.provider(args["provider"]).params_schema().fields:
+        params.setdefault("job_type", args["job_type"])  # a provider that reads it checks it, too
+    args["provider_params"] = validate_provider_params(svc, args["provider"], params, args["language"])
     if args["job_type"]:  # NYT's adapters read the job type; ours find it with the params
         args["provider_params"].setdefault("job_type", args["job_type"])
     check_urls(svc, args)

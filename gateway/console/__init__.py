@@ -38,7 +38,7 @@ from gateway.console import actions
 from gateway.console import session as console_session
 from gateway.console.forms import CueEditError, captions_from_form, cue_rows, param_fields, params_from_form
 from gateway.console.stats import COUNTED_JOBS, statistics, status_counts
-from gateway.models import Job
+from gateway.models import STATUSES, Job
 from storage import ObjectNotFound, StorageError, content_type_for
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
@@ -46,7 +46,6 @@ blueprint.record_once(lambda state: console_session.configure(state.app))
 
 OPEN_ENDPOINTS = ("console.login", "console.static")
 LIST_FILTERS = ("status", "provider", "parent_id", "created_after", "created_before", "cursor")
-STATUSES = ("queued", "processing", "done", "error", "cancelled")
 STATS_DAYS = (1, 7, 30, 90)
 
 

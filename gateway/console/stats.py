@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from gateway.models import CANCELLED, DONE, ERROR, Job
+from gateway.models import DONE, ERROR, STATUSES, Job
 from gateway.store import JobFilter, JobStore
 
 MAX_JOBS_READ = 10_000  # the most jobs one statistics page reads from the index
@@ -98,4 +98,4 @@ def statistics(store: JobStore, owner: str | None, days: int, now: float | None 
 def status_counts(store: JobStore, owner: str | None) -> dict[str, int]:
     """How many of the latest :data:`COUNTED_JOBS` jobs are in each status."""
     counts = Counter(job.status for job in walk_jobs(store, JobFilter(owner=owner), COUNTED_JOBS))
-    return {status: counts.get(status, 0) for status in ("queued", "processing", "done", ERROR, CANCELLED)}
+    return {status: counts.get(status, 0) for status in STATUSES}

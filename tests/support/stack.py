@@ -141,6 +141,14 @@ class GatewayStack:
     def flush(self) -> None:
         self.redis.flushdb()
 
+    def uploads_without_a_job(self, connection: redis.Redis | None = None) -> list[str]:
+        """Ids of the upload folders in storage whose job is not in Redis (``connection``: another
+        client of the stack's database, such as the master after a failover)."""
+        root = Path(self.env["GATEWAY_STORAGE_LOCAL_ROOT"]) / "uploads"
+        folders = [p.name for p in root.iterdir()] if root.exists() else []
+        connection = connection or self.redis
+        return [job_id for job_id in folders if not connection.exists(f"cg:job:{job_id}")]
+
     def client(self, key: str | None = API_KEY) -> StackClient:
         return StackClient(self.url, key)
 
