@@ -31,6 +31,10 @@ Settings (``providers.openai`` in the gateway's configuration; every one optiona
     ``true``: ask for word timestamps; ``false`` for endpoints that refuse
     ``timestamp_granularities[]=word`` (segments are then shared among their words).
 
+A job in ``auto`` is sent without a language, and the endpoint detects it: its answer names it
+(OpenAI: ``english``), which is reported as its code (``en``) in the details' ``language``, and
+the captions are made in that language.
+
 Errors: 401, 400, 413 and other 4xx fail the job with the endpoint's words (a key in them is
 hidden); 429 and 5xx are retried by the gateway, after ``Retry-After`` when given, except a 429
 for an exhausted quota (``insufficient_quota``), which waiting does not fix.
@@ -169,7 +173,8 @@ class OpenAIProvider(Provider):
         }
         if not words:
             details["note"] = "no speech recognised; the captions are empty"
-        result = CaptionResult(captions=self._captions(words, job), details=details)
+        captions = self._captions(words, job, caption_language(job.language, details["language"]))
+        result = CaptionResult(captions=captions, details=details)
         status = ProviderStatus(
             "done", details=f"transcribed {len(words)} words in {len(parts)} upload(s)", progress=100
         )
@@ -207,10 +212,10 @@ class OpenAIProvider(Provider):
             job.report_progress(min(99, int(100 * (index + 1) / len(parts))))
         return transcripts
 
-    def _captions(self, words: list[Word], job: JobView) -> Captions:
+    def _captions(self, words: list[Word], job: JobView, language: str) -> Captions:
         if not words:
-            return Captions(cues=[], language=job.language)
-        return formats.segment(words, formats.get_profile(job.style or None), language=job.language)
+            return Captions(cues=[], language=language)
+        return formats.segment(words, formats.get_profile(job.style or None), language=language)
 
     # -- the endpoint ----------------------------------------------------------------------------
 
@@ -283,6 +288,14 @@ def endpoint_language(language: str | None) -> str | None:
     return language.strip().replace("_", "-").split("-")[0].lower()
 
 
+def caption_language(requested: str | None, detected: str | None) -> str:
+    """The captions' language: the job's own, unless it is ``auto``; then the code of the language
+    the endpoint detected (``en``), or ``und`` (BCP 47: undetermined) when it named none."""
+    if requested and requested.strip().lower() != "auto":
+        return requested
+    return detected or "und"
+
+
 def prompt(vocabulary: list[str], previous_text: str = "") -> str | None:
     """The prompt for one upload: a glossary of the job's terms, then the end of the previous part.
 
@@ -305,9 +318,18 @@ def prompt(vocabulary: list[str], previous_text: str = "") -> str | None:
 
 
 def _upload_details(transcripts: list[PartTranscript], parts_sent: list[tuple[int, bool]]) -> dict[str, Any]:
-    """What the job's ``provider_info`` says of the uploads: the endpoint's language, timestamps, sizes."""
+    """What the job's ``provider_info`` says of the uploads: the language, timestamps, sizes.
+
+    ``language`` is the code of the language the endpoint detected (the gateway makes it the
+    language of a job in ``auto``); an answer that names no known language is kept as
+    ``endpoint_language`` instead.
+    """
+    language = next((t.language for t in transcripts if t.language), None)
+    answered = next((t.language_answered for t in transcripts if t.language_answered), None)
+    unknown = {"endpoint_language": answered} if answered and not language else {}
     return {
-        "language": next((t.language for t in transcripts if t.language), None),
+        "language": language,
+        **unknown,
         "timestamps": transcripts[0].timestamps if transcripts else None,
         "uploads": len(parts_sent),
         "uploaded_bytes": sum(size for size, _transcoded in parts_sent),

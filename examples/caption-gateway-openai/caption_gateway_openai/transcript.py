@@ -4,7 +4,8 @@ Where the endpoint gives word timestamps they are used; OpenAI's words carry no 
 capitals, so each word takes its written form from the segment text where the two agree. Where
 it gives segments only, each segment's time is shared among its words by their length: cues then
 start and end within a segment's precision, which is what a caption file from the endpoint
-itself would give.
+itself would give. The language the endpoint names (OpenAI: ``english``) is read as its code
+(``en``) with :func:`caption_gateway_openai.languages.language_code`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from caption_gateway_openai.languages import language_code
 from formats.model import Word
 from providers.errors import PermanentProviderError
 
@@ -30,7 +32,8 @@ class PartTranscript:
 
     words: list[Word]
     text: str
-    language: str | None
+    language: str | None  # the code of the language the endpoint detected (``en``), if it named a known one
+    language_answered: str | None  # the endpoint's own words for it (OpenAI: ``english``)
     duration_s: float | None
     timestamps: str  # "word" or "segment"
 
@@ -59,10 +62,12 @@ def read_verbose_json(data: Any, offset_s: float = 0.0, until_s: float | None = 
     words = _on_media_clock(words, offset_s, until_s)
     text = str(data.get("text") or " ".join(str(s.get("text", "")).strip() for s in segments)).strip()
     duration = data.get("duration")
+    answered = str(data["language"]).strip() if data.get("language") else None
     return PartTranscript(
         words=words,
         text=text,
-        language=str(data["language"]) if data.get("language") else None,
+        language=language_code(answered),
+        language_answered=answered or None,
         duration_s=float(duration) if isinstance(duration, int | float) else None,
         timestamps=kind,
     )

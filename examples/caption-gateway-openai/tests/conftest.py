@@ -1,7 +1,8 @@
 """Fixtures of the openai provider's tests: the loopback OpenAI-compatible server and spoken clips.
 
-The clips come from the gateway's test helpers (espeak-ng and ffmpeg), so these tests run from a
-checkout of the gateway, with the package installed: ``pytest examples/caption-gateway-openai/tests``.
+The clips are made by ``openai_test_support`` with espeak-ng and ffmpeg. The tests need the
+package installed with its ``test`` extra, and nothing else of the gateway's checkout: run them
+from this folder (``pytest``) or from the gateway's (``pytest examples/caption-gateway-openai/tests``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from pathlib import Path
 
 import pytest
 from caption_gateway_openai.testing import TranscriptionServer
-from openai_test_support import API_KEY, SCRIPT
-
-from tests.support.speech import speak_wav, speech_mp4
+from openai_test_support import API_KEY, speech_mp4, speech_wav
 
 
 @pytest.fixture(scope="session")
@@ -33,4 +32,5 @@ def server(transcription_server: TranscriptionServer) -> TranscriptionServer:
 @pytest.fixture(scope="session")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("openai-clips")
-    return {"mp4": speech_mp4(SCRIPT, folder, "council"), "wav": speak_wav(SCRIPT, folder / "council-speech.wav")}
+    wav = speech_wav(folder / "council.wav")
+    return {"mp4": speech_mp4(wav, folder / "council.mp4"), "wav": wav}

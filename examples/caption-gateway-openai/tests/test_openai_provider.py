@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from caption_gateway_openai.testing import TranscriptionServer
-from openai_test_support import API_KEY, SCRIPT, make_job, make_provider
+from openai_test_support import API_KEY, SCRIPT, make_job, make_provider, video_only_mp4
 
 import formats
 from providers.errors import PermanentProviderError, TransientProviderError
-from tests.support.speech import video_only_mp4
 
 
 def words_of(text: str) -> list[str]:
@@ -38,12 +38,34 @@ def test_media_that_fits_is_sent_as_it_is_with_word_timestamps(server: Transcrip
     ]
     assert server.requests[0].granularities == ["segment", "word"]
     assert result.details["transcoded"] is False and result.details["timestamps"] == "word"
-    assert result.details["language"] == "english" and result.details["uploads"] == 1
+    assert result.details["language"] == "en" and result.details["uploads"] == 1
+    assert result.captions.language == "en"
     text = formats.write(result.captions, "txt").decode()
     assert recognised_share(SCRIPT, text) >= 0.8, text
     # OpenAI's words carry no punctuation: the written forms come back from the segments' text
     assert "." in text and text[0].isupper()
     assert formats.validate_webvtt(formats.write(result.captions, "vtt")) == []
+
+
+def test_language_auto_is_detected_and_reported_as_its_code(server: TranscriptionServer, clips):
+    # the endpoint names the language it detects, as OpenAI does
+    with clips["wav"].open("rb") as media:
+        answer = requests.post(
+            f"{server.url}/audio/transcriptions",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            data={"model": "whisper-1", "response_format": "verbose_json"},
+            files={"file": (clips["wav"].name, media, "audio/wav")},
+            timeout=30,
+        ).json()
+    assert answer["language"] == "english"
+    server.reset()
+    result = make_provider(server.url).submit(make_job(clips["wav"], language="auto")).result
+    assert [call.language for call in server.requests] == [None]  # sent without one: detected
+    # the job (its language when done) and its captions get the code
+    assert result.details["language"] == "en" and "endpoint_language" not in result.details
+    assert result.captions.language == "en"
+    assert 'xml:lang="en"' in formats.write(result.captions, "ttml").decode()
+    assert recognised_share(SCRIPT, formats.write(result.captions, "txt").decode()) >= 0.8
 
 
 def test_vocabulary_is_sent_as_the_prompt(server: TranscriptionServer, clips):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from caption_gateway_openai import audio
-from caption_gateway_openai.provider import endpoint_language, prompt
+from caption_gateway_openai.languages import WHISPER_LANGUAGES, language_code
+from caption_gateway_openai.provider import caption_language, endpoint_language, prompt
 from caption_gateway_openai.transcript import read_verbose_json
 
 from providers.errors import PermanentProviderError
@@ -33,7 +34,7 @@ def test_words_take_their_written_forms_from_the_segments():
     part = read_verbose_json(VERBOSE)
     assert [w.text for w in part.words] == ["Hello,", "Dr.", "Okonkwo!", "It's", "late."]
     assert (part.words[0].start, part.words[-1].end) == (0, 3500)
-    assert (part.timestamps, part.language, part.duration_s) == ("word", "english", 4.0)
+    assert (part.timestamps, part.language, part.language_answered, part.duration_s) == ("word", "en", "english", 4.0)
 
 
 def test_a_later_part_is_moved_onto_the_media_clock_and_kept_within_itself():
@@ -83,3 +84,40 @@ def test_prompt_and_language():
     assert len(prompt([f"term{i:03d}" for i in range(100)])) <= 400
     assert prompt([], "word " * 200).count("word") <= 60
     assert [endpoint_language(x) for x in ("en-US", "pt_BR", "auto", "")] == ["en", "pt", None, None]
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        ("english", "en"),
+        ("French", "fr"),
+        (" haitian creole ", "ht"),
+        ("javanese", "jv"),
+        ("cantonese", "yue"),
+        ("castilian", "es"),
+        ("en", "en"),
+        ("DE", "de"),
+        ("pt_BR", "pt-BR"),
+        ("jw", "jv"),
+        ("klingon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_the_endpoints_language_is_read_as_its_code(answer, code):
+    assert language_code(answer) == code
+
+
+def test_every_whisper_language_name_has_its_code():
+    assert len(WHISPER_LANGUAGES) == 100
+    for code, name in WHISPER_LANGUAGES.items():
+        assert language_code(name) == ("jv" if code == "jw" else code)
+        assert language_code(name.upper()) == language_code(code)
+
+
+def test_the_captions_language_is_the_jobs_unless_auto():
+    assert caption_language("en-US", "en") == "en-US"
+    assert caption_language("auto", "fr") == "fr"
+    assert caption_language("auto", None) == "und"
+    assert read_verbose_json({**VERBOSE, "language": "english"}).language == "en"
+    assert read_verbose_json({k: v for k, v in VERBOSE.items() if k != "language"}).language is None
