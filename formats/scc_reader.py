@@ -9,8 +9,9 @@ a cue is what the screen shows from one change to the next:
 - pop-on: ``RCL`` (resume caption loading) writes into non-displayed memory, ``EOC`` (end of
   caption) swaps the memories, ``EDM`` erases the screen and ``ENM`` the hidden memory;
 - roll-up: ``RU2``/``RU3``/``RU4`` write on the bottom row of the screen, ``CR`` rolls the rows up
-  (the window keeps 2-4 rows); paint-on: ``RDC`` writes straight onto the screen. In both the
-  screen is taken as a cue once per SCC line, not per character;
+  (the window keeps 2-4 rows); paint-on: ``RDC`` writes straight onto the screen, and a cue
+  starts when its first characters are received (not at the erase before them). In both the
+  screen is taken as a cue once per SCC line, not per character, whatever mode the line ends in;
 - preamble address codes set the row and indent, mid-row codes are a space, ``BS`` deletes a
   character, ``DER`` the rest of the row; special characters (``0x11 0x30``-``0x3F``) add a
   character and extended ones (``0x12``/``0x13``) replace the fallback character before them;
@@ -204,8 +205,10 @@ def parse(text: str, language: str = "en") -> Captions:
         last_ms = frame_to_ms(_frame(match))
         for word in match.group(6).split():
             decoder.pair(int(word[:2], 16) & 0x7F, int(word[2:], 16) & 0x7F, last_ms)
-        if decoder.mode != "pop-on":
-            decoder.show(last_ms)
+        # Roll-up and paint-on text is on screen as soon as it is received, even when the line
+        # goes on to load a pop-on caption (``RDC`` text then ``RCL``): take the screen whatever
+        # the mode is now. Pop-on changes were taken by EOC/EDM already (no change: no new cue).
+        decoder.show(last_ms)
     if decoder.shown:  # still on screen at the end: shown for its reading time
         decoder.displayed = _blank()
         decoder.show(max(last_ms, decoder.shown_since + 2000))

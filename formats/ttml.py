@@ -4,11 +4,17 @@
 speaker is written as a ``ttm:agent`` declared in the head and referenced by the ``<p>``.
 
 The reader accepts the TTML namespace and the old DFXP one (``http://www.w3.org/2006/10/ttaf1``),
-clock times (``00:00:01.500``, ``00:00:01:15`` frames), offset times (``1.5s``, ``1500ms``, ``2m``,
-``1h``, ``30f``, ``100t``), ``begin``/``end``/``dur``, ``<br/>`` and nested ``<span>``. Timing
-follows TTML's parallel time containers: ``begin``/``end`` on ``body``, ``div``, ``p`` and ``span``
-are relative to the parent's begin and clipped to the parent's end; a ``<p>`` without timing
-inherits its parent's interval, and timed spans give an otherwise untimed ``<p>`` its extent.
+clock times (``00:00:01.500``, ``00:00:01:15`` frames, ``00:00:01:15.1`` sub-frames), offset times
+(``1.5s``, ``1500ms``, ``2m``, ``1h``, ``30f``, ``100t``), ``begin``/``end``/``dur``, ``<br/>`` and
+nested ``<span>``. Frames count at the effective frame rate (``ttp:frameRate``, default 30, times
+``ttp:frameRateMultiplier``), sub-frames at ``ttp:subFrameRate`` (default 1) sub-frames a frame,
+and ticks at ``ttp:tickRate``, which defaults to the effective frame rate times the sub-frame rate
+when ``ttp:frameRate`` is given, else 1 (TTML1 and TTML2 alike). Minutes and seconds of a clock
+time run from 00 to 59 and sub-frames stay below the sub-frame rate; any other value is a bad
+time expression. Timing follows TTML's parallel time containers: ``begin``/``end`` on ``body``,
+``div``, ``p`` and ``span`` are relative to the parent's begin and clipped to the parent's end; a
+``<p>`` without timing inherits its parent's interval, and timed spans give an otherwise untimed
+``<p>`` its extent.
 Errors name the element's line (and ``xml:id``). Documents with a DOCTYPE are refused (entity
 expansion).
 """
@@ -31,10 +37,11 @@ if TYPE_CHECKING:
 TT_NS = "http://www.w3.org/ns/ttml"
 TTP_NS = "http://www.w3.org/ns/ttml#parameter"
 TTM_NS = "http://www.w3.org/ns/ttml#metadata"
+DFXP_TTP_NS = "http://www.w3.org/2006/10/ttaf1#parameter"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 IMSC1_TEXT = "http://www.w3.org/ns/ttml/profile/imsc1/text"
 
-_CLOCK_RE = re.compile(r"^(\d+):(\d{2}):(\d{2})(?:(\.\d+)|:(\d+(?:\.\d+)?))?$")
+_CLOCK_RE = re.compile(r"^(\d+):(\d{2}):(\d{2})(?:(\.\d+)|:(\d+)(?:\.(\d+))?)?$")
 # Not TTML, but written by Apple's and other tools: ``m:ss.fff`` clock times and bare seconds.
 _SHORT_CLOCK_RE = re.compile(r"^(\d+):(\d{2})(\.\d+)?$")
 _BARE_SECONDS_RE = re.compile(r"^\d+(?:\.\d+)?$")
@@ -82,28 +89,46 @@ def render(captions: Captions) -> str:
     return "".join(out)
 
 
+class _BadTime(ValueError):
+    """A time expression of the right shape with a term out of its range (the reason)."""
+
+
 class _Timing:
-    def __init__(self, frame_rate: float, tick_rate: float) -> None:
+    """The document's time parameters: the effective frame rate (frames a second), sub-frames a
+    frame and ticks a second."""
+
+    def __init__(self, frame_rate: float, sub_frame_rate: float, tick_rate: float) -> None:
         self.frame_rate = frame_rate
+        self.sub_frame_rate = sub_frame_rate
         self.tick_rate = tick_rate
 
     def ms(self, value: str) -> int:
-        """Milliseconds of a time expression; ValueError when it is not one, TimeRangeError past
+        """Milliseconds of a time expression; ValueError when it is not one (:class:`_BadTime`
+        with the reason when a term is out of range), TimeRangeError past
         :data:`formats.timecode.MAX_MS`."""
         v = value.strip()
         m = _CLOCK_RE.match(v)
         if m:
-            h, mi, s, frac, frames = m.groups()
+            h, mi, s, frac, frames, sub_frames = m.groups()
+            _check_clock(mi, s)
             if len(h.lstrip("0")) > 3:
                 raise TimeRangeError
             seconds = int(h.lstrip("0") or "0") * 3600 + int(mi) * 60 + int(s)
             if frac:
                 seconds += float(frac)
             if frames:
-                seconds += float(frames) / self.frame_rate
+                # TTML media time: (frames + sub-frames / subFrameRate) / effective frame rate
+                count = float(frames)
+                if sub_frames:
+                    sub = float(sub_frames)
+                    if sub >= self.sub_frame_rate:
+                        raise _BadTime(f"sub-frames must be below ttp:subFrameRate {self.sub_frame_rate:g}")
+                    count += sub / self.sub_frame_rate
+                seconds += count / self.frame_rate
             ms = seconds * 1000
         elif _SHORT_CLOCK_RE.match(v):
             mi, s, frac = _SHORT_CLOCK_RE.match(v).groups()  # type: ignore[union-attr]
+            _check_clock(None, s)
             ms = (int(mi) * 60 + int(s) + (float(frac) if frac else 0)) * 1000
         elif _BARE_SECONDS_RE.match(v):
             ms = float(v) * 1000
@@ -126,19 +151,44 @@ class _Timing:
         return round(ms)
 
 
+def _check_clock(minutes: str | None, seconds: str) -> None:
+    """Minutes and seconds of a clock time run from 00 to 59 (no leap seconds in media time)."""
+    if minutes is not None and int(minutes) > 59:
+        raise _BadTime("minutes must be 00-59")
+    if int(seconds) > 59:
+        raise _BadTime("seconds must be 00-59")
+
+
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _parameter(root, name: str) -> str | None:  # noqa: ANN001 - ElementTree element
+    """A ``ttp:`` parameter of ``<tt>`` in the TTML or the old DFXP namespace."""
+    return root.get(f"{{{TTP_NS}}}{name}") or root.get(f"{{{DFXP_TTP_NS}}}{name}")
+
+
+def _timing(root, line: int) -> _Timing:  # noqa: ANN001 - ElementTree element
+    """The time parameters of the document, as TTML1 and TTML2 define them: the effective frame
+    rate is ``ttp:frameRate`` (default 30) times ``ttp:frameRateMultiplier``; ``ttp:subFrameRate``
+    defaults to 1; ``ttp:tickRate`` defaults to the effective frame rate times the sub-frame rate
+    when ``ttp:frameRate`` is given, else to 1."""
+    frame_rate = _rate(root, "frameRate", 30.0, line)
+    sub_frame_rate = _rate(root, "subFrameRate", 1.0, line)
+    default_ticks = frame_rate * sub_frame_rate if _parameter(root, "frameRate") else 1.0
+    return _Timing(frame_rate, sub_frame_rate, _rate(root, "tickRate", default_ticks, line))
+
+
 def _rate(root, name: str, default: float, line: int) -> float:  # noqa: ANN001 - ElementTree element
-    """``ttp:frameRate`` (times ``ttp:frameRateMultiplier``) or ``ttp:tickRate``; at least 1 per second."""
-    raw = root.get(f"{{{TTP_NS}}}{name}") or root.get(f"{{http://www.w3.org/2006/10/ttaf1#parameter}}{name}")
+    """``ttp:frameRate`` (times ``ttp:frameRateMultiplier``), ``ttp:subFrameRate`` or ``ttp:tickRate``;
+    at least 1."""
+    raw = _parameter(root, name)
     try:
         value = float(raw) if raw else default
     except ValueError:
         value = math.nan
     if name == "frameRate":
-        mult = root.get(f"{{{TTP_NS}}}frameRateMultiplier")
+        mult = _parameter(root, "frameRateMultiplier")
         if mult:
             try:
                 num, den = (float(x) for x in mult.split())
@@ -147,7 +197,8 @@ def _rate(root, name: str, default: float, line: int) -> float:  # noqa: ANN001 
                 value = math.nan
     if not (math.isfinite(value) and value >= 1):
         shown = (raw or "")[:40]
-        raise CaptionFormatError(f"ttp:{name} {shown!r} out of range (at least 1 per second)", line=line, fmt="ttml")
+        unit = "a frame" if name == "subFrameRate" else "per second"
+        raise CaptionFormatError(f"ttp:{name} {shown!r} out of range (at least 1 {unit})", line=line, fmt="ttml")
     return value
 
 
@@ -209,7 +260,7 @@ def parse(text: str, language: str = "en") -> Captions:
     if _local(root.tag) != "tt":
         raise CaptionFormatError(f"root element is <{_local(root.tag)}>, expected <tt>", line=1, fmt="ttml")
     root_line = element_lines.get(id(root), 1)
-    timing = _Timing(_rate(root, "frameRate", 30.0, root_line), _rate(root, "tickRate", 1.0, root_line))
+    timing = _timing(root, root_line)
     lang = root.get(f"{{{XML_NS}}}lang") or language
     agents: dict[str, str] = {}
     for el in root.iter():
@@ -234,6 +285,8 @@ def parse(text: str, language: str = "en") -> Captions:
             return timing.ms(raw)
         except TimeRangeError as exc:
             raise error(f"{name}: {exc}", el) from None
+        except _BadTime as exc:
+            raise error(f"has a bad time expression {raw[:40]!r} ({exc})", el) from None
         except ValueError:
             raise error(f"has a bad time expression {raw[:40]!r}", el) from None
 

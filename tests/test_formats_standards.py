@@ -4,6 +4,7 @@ against ffmpeg's decoder), TTML time expressions."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from formats import CaptionFormatError, Captions, Cue, blocks
 from formats.scc import _pac, _pair, encode_row
 
 DATA = Path(__file__).parent / "data" / "formats"
+PYCAPTION = DATA / "pycaption"  # real SCC files (Apache-2.0, see its README.md)
 ROOT = Path(__file__).resolve().parents[1]
 FRAME_MS = 1001 / 30
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
@@ -204,7 +206,23 @@ def test_scc_roll_up_and_paint_on() -> None:
         (3003, 5005, ["HELLO WORLD", "SECOND LINE"]),
         (5005, 7007, ["SECOND LINE", "THIRD ONE"]),
     ]
+    # CEA-608 paint-on: after RDC each character is written straight into displayed memory, so
+    # the caption is on screen from the line that sends its first characters (01;00, 04;00) until
+    # EDM erases it (03;00, 06;00). ffmpeg's default (buffered) decoding says 0 s and 3 s: it only
+    # emits a caption at EDM, CR or EOC and dates it from the previous one it emitted (see
+    # test_scc_paint_on_agrees_with_ffmpeg_real_time and docs/formats.md).
     assert triples(formats.read(PAINT_ON)) == [(1001, 3003, ["PAINTED ON"]), (4004, 6006, ["ANOTHER"])]
+
+
+def test_scc_paint_on_text_before_a_pop_on_load_is_shown() -> None:
+    """RDC and a painted caption, then RCL and the next pop-on caption loaded on the same line:
+    the painted caption is on screen until the EDM before the next EOC."""
+    captions = formats.read((PYCAPTION / "multiple-formats.scc").read_bytes())
+    assert captions.warnings == []
+    assert triples(captions)[:2] == [
+        (267, 2503, ["(Client's Voice)", "Remember that degree", "you got in taxation?"]),
+        (2503, 4505, ["(Danny)", "Of course you don't", "because you didn't!"]),
+    ]
 
 
 def test_scc_round_trip_keeps_words_and_times() -> None:
@@ -217,24 +235,79 @@ def test_scc_round_trip_keeps_words_and_times() -> None:
         assert abs(ours.end - theirs.end) <= 2 * FRAME_MS
 
 
-def _ffmpeg_cues(path: Path) -> Captions:
-    """ffmpeg's decoding; it writes the apostrophe as '’' and indents with ASS hard spaces."""
+def _ffmpeg_cues(path: Path, real_time: bool = False) -> Captions:
+    """ffmpeg's decoding; it writes the apostrophe as '’' and indents with ASS hard spaces.
+
+    ``real_time``: its decoder's real-time mode, which emits the screen as soon as roll-up or
+    paint-on text is received, with no end (an erased screen is an empty event): the ends are
+    dropped, and so are empty events and repeats of the screen before."""
+    options = ["-real_time", "1"] if real_time else []
     srt = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "srt", "-"], capture_output=True, check=True, timeout=60
-    ).stdout
-    return formats.read(srt.replace("’".encode(), b"'").replace(b"\\h", b" "), "srt")
+        ["ffmpeg", "-v", "error", *options, "-i", str(path), "-f", "srt", "-"],
+        capture_output=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    if real_time:
+        srt = re.sub(rb"--> \d+:\d\d:\d\d,\d{3}", b"--> 99:00:00,000", srt)
+    captions = formats.read(srt.replace("’".encode(), b"'").replace(b"\\h", b" "), "srt")
+    if real_time:
+        screens: list[Cue] = []
+        for cue in captions.cues:
+            if not screens or screens[-1].text.split() != cue.text.split():
+                screens.append(cue)
+        captions = Captions([cue for cue in screens if cue.text.split()])
+    return captions
 
 
-@needs_ffmpeg
-@pytest.mark.parametrize("name", ["news.srt", "interview.vtt", "sample.sbv", "broadcast.dfxp", "roll-up"])
-def test_scc_reader_agrees_with_ffmpeg(tmp_path: Path, name: str) -> None:
-    data = ROLL_UP if name == "roll-up" else formats.write(formats.read((DATA / name).read_bytes()), "scc")
-    path = tmp_path / "in.scc"
-    path.write_bytes(data)
-    ours, theirs = formats.read(data), _ffmpeg_cues(path)
+def _scc_sample(name: str) -> bytes:
+    """One of the SCC samples: made by our writer from a file of another format, or as it is."""
+    samples = {"roll-up": ROLL_UP, "paint-on": PAINT_ON}
+    if name in samples:
+        return samples[name]
+    if name.endswith(".scc"):
+        return (DATA / name).read_bytes()
+    return formats.write(formats.read((DATA / name).read_bytes()), "scc")
+
+
+def _assert_same_words_and_starts(ours: Captions, theirs: Captions) -> None:
     assert [c.text.split() for c in ours.cues] == [c.text.split() for c in theirs.cues]
     for a, b in zip(ours.cues, theirs.cues, strict=True):
         assert abs(a.start - b.start) <= 2 * FRAME_MS, (a, b)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize(
+    "name", ["news.srt", "interview.vtt", "sample.sbv", "broadcast.dfxp", "roll-up", "pycaption/flashing-cue.scc"]
+)
+def test_scc_reader_agrees_with_ffmpeg(tmp_path: Path, name: str) -> None:
+    data = _scc_sample(name)
+    path = tmp_path / "in.scc"
+    path.write_bytes(data)
+    _assert_same_words_and_starts(formats.read(data), _ffmpeg_cues(path))
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("name", ["paint-on", "pycaption/multiple-formats.scc", "roll-up"])
+def test_scc_paint_on_agrees_with_ffmpeg_real_time(tmp_path: Path, name: str) -> None:
+    """Paint-on is compared with ffmpeg's real-time mode, which shows painted text when it is
+    received, as CEA-608 does. Its default mode emits a caption only at EDM, CR or EOC and starts
+    it at the previous one it emitted: a painted caption starts at the erase before it (0 s and
+    3 s for PAINT_ON); on multiple-formats.scc, where a pop-on load follows it on its line, it
+    comes out one caption late (from its erase to the next EOC, 2.5-4.5 s), beside the next one."""
+    data = _scc_sample(name)
+    path = tmp_path / "in.scc"
+    path.write_bytes(data)
+    _assert_same_words_and_starts(formats.read(data), _ffmpeg_cues(path, real_time=True))
+
+
+@needs_ffmpeg
+def test_scc_paint_on_ends_agree_with_ffmpeg(tmp_path: Path) -> None:
+    """The ends (EDM) agree with ffmpeg's default mode; its starts are the erase before."""
+    path = tmp_path / "in.scc"
+    path.write_bytes(PAINT_ON)
+    ours, theirs = formats.read(PAINT_ON).cues, _ffmpeg_cues(path).cues
+    assert [c.lines for c in ours] == [c.lines for c in theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        assert abs(a.end - b.end) <= 2 * FRAME_MS and b.start <= a.start, (a, b)
 
 
 def test_scc_special_and_extended_characters() -> None:
@@ -250,29 +323,90 @@ def test_scc_is_an_input_type_and_sniffed() -> None:
 
 # --- TTML time expressions -------------------------------------------------------------------
 
+TICKS_10MHZ = 'ttp:tickRate="10000000"'
+FPS_30_NTSC = 'ttp:frameRate="30" ttp:frameRateMultiplier="1000 1001"'
+
+# (time expression, milliseconds or None when the expression is refused, ttp: parameters of <tt>)
 TIME_EXPRESSIONS = [
-    ("00:00:01.500", 1500),
-    ("00:01:02", 62000),
-    ("01:00:00:15", 3_600_500),  # frames at 30 fps
-    ("00:00:01:15.5", 1517),  # frames with sub-frames
-    ("1.5h", 5_400_000),
-    ("2m", 120_000),
-    ("1.25s", 1250),
-    ("1500ms", 1500),
-    ("45f", 1500),
-    ("20000000t", 2000),  # ttp:tickRate 10 MHz
-    ("3:58.640", 238_640),  # Apple: m:ss.fff
-    ("19.764", 19_764),  # Apple: bare seconds
+    ("00:00:01.500", 1500, TICKS_10MHZ),
+    ("00:01:02", 62000, TICKS_10MHZ),
+    ("01:00:00:15", 3_600_500, TICKS_10MHZ),  # frames at 30 fps (the default frame rate)
+    # Sub-frames count in units of 1/ttp:subFrameRate of a frame, not as a decimal fraction; without
+    # ttp:subFrameRate there is one sub-frame a frame, so ".5" is out of range (TTML1 §10.3.1)
+    ("00:00:01:15.5", None, TICKS_10MHZ),
+    ("00:00:01:15.1", 1517, 'ttp:frameRate="30" ttp:subFrameRate="2"'),  # 1 s + 15.5 frames at 30 fps
+    ("00:00:01:15.2", None, 'ttp:frameRate="30" ttp:subFrameRate="2"'),  # sub-frames 0-1
+    ("00:00:01:15.0", 1500, TICKS_10MHZ),
+    ("1.5h", 5_400_000, TICKS_10MHZ),
+    ("2m", 120_000, TICKS_10MHZ),
+    ("1.25s", 1250, TICKS_10MHZ),
+    ("1500ms", 1500, TICKS_10MHZ),
+    ("45f", 1500, TICKS_10MHZ),
+    ("20000000t", 2000, TICKS_10MHZ),  # ttp:tickRate 10 MHz
+    ("20t", 20_000, ""),  # no ttp:frameRate: one tick a second
+    ("50t", 2000, 'ttp:frameRate="25"'),  # ticks default to frameRate x subFrameRate = 25 a second
+    ("100t", 2000, 'ttp:frameRate="25" ttp:subFrameRate="2"'),
+    ("50t", 2000, 'ttp:frameRate="25" ttp:tickRate="25"'),
+    ("30f", 1001, FPS_30_NTSC),  # the effective frame rate is 30 x 1000/1001
+    ("00:00:01:03", 1100, FPS_30_NTSC),  # 1 s + 3 frames of 33.367 ms
+    ("60t", 1001, f'{FPS_30_NTSC} ttp:subFrameRate="2"'),  # 59.94 ticks a second
+    ("00:99:00.000", None, TICKS_10MHZ),  # minutes and seconds run 00-59
+    ("00:60:00", None, TICKS_10MHZ),
+    ("00:00:60.000", None, TICKS_10MHZ),
+    ("00:00:75:00", None, TICKS_10MHZ),
+    ("00:59:59.999", 3_599_999, TICKS_10MHZ),
+    ("3:58.640", 238_640, TICKS_10MHZ),  # Apple: m:ss.fff
+    ("3:60.000", None, TICKS_10MHZ),
+    ("19.764", 19_764, TICKS_10MHZ),  # Apple: bare seconds
 ]
 
 
-@pytest.mark.parametrize(("expression", "ms"), TIME_EXPRESSIONS)
-def test_ttml_time_expressions(expression: str, ms: int) -> None:
+@pytest.mark.parametrize(("expression", "ms", "params"), TIME_EXPRESSIONS)
+def test_ttml_time_expressions(expression: str, ms: int | None, params: str) -> None:
     doc = (
         '<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter" '
-        f'ttp:tickRate="10000000"><body><div><p begin="{expression}" dur="1s">a</p></div></body></tt>'
+        f"{params}><body><div>\n"
+        f'<p begin="{expression}" dur="1s">a</p>\n'
+        '<p begin="00:00:05.000" dur="1s">b</p>\n</div></body></tt>'
     )
-    assert triples(formats.read(doc.encode(), "ttml")) == [(ms, ms + 1000, ["a"])]
+    captions = formats.read(doc.encode(), "ttml")
+    if ms is None:  # the cue is skipped with a warning naming its line, as any bad time
+        assert triples(captions) == [(5000, 6000, ["b"])]
+        assert [w.line for w in captions.warnings] == [2]
+        assert f"bad time expression '{expression}'" in captions.warnings[0].message
+    else:
+        assert triples(captions) == [(ms, ms + 1000, ["a"]), (5000, 6000, ["b"])]
+        assert captions.warnings == []
+
+
+def test_ttml_out_of_range_terms_say_which() -> None:
+    doc = (
+        '<tt xmlns="http://www.w3.org/ns/ttml"><body><div>\n<p begin="00:99:00.000" dur="1s">a</p>\n'
+        '<p begin="00:00:59:01.1" dur="1s">b</p>\n<p begin="1s" dur="1s">c</p>\n</div></body></tt>'
+    )
+    captions = formats.read(doc.encode(), "ttml")
+    assert [c.lines for c in captions.cues] == [["c"]]
+    assert [(w.line, w.message.split("(")[-1]) for w in captions.warnings] == [
+        (2, "minutes must be 00-59)"),
+        (3, "sub-frames must be below ttp:subFrameRate 1)"),
+    ]
+
+
+def test_ttml_sub_frame_rate_must_be_at_least_one() -> None:
+    doc = (
+        b'<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter" ttp:subFrameRate="0"/>'
+    )
+    with pytest.raises(CaptionFormatError, match="subFrameRate '0' out of range .at least 1 a frame"):
+        formats.read(doc, "ttml")
+
+
+def test_ttml_old_dfxp_parameters() -> None:
+    doc = (
+        b'<tt xmlns="http://www.w3.org/2006/10/ttaf1" xmlns:ttp="http://www.w3.org/2006/10/ttaf1#parameter" '
+        b'ttp:frameRate="30" ttp:frameRateMultiplier="1000 1001" ttp:subFrameRate="2">'
+        b'<body><div><p begin="60t" end="00:00:02:00.1">a</p></div></body></tt>'
+    )
+    assert triples(formats.read(doc, "ttml")) == [(1001, 2017, ["a"])]
 
 
 def test_ttml_dur_and_sequential_time_container() -> None:
