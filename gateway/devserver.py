@@ -26,6 +26,8 @@ from gateway.config import ConfigError, load_config
 # Not Redis's usual 6379: a system Redis there (Debian's package starts one) keeps no
 # append-only file, and jobs must survive a restart.
 REDIS_PORT = 6390
+#: gunicorn's settings module: it closes the connection of a body over the limit (413).
+GUNICORN_CONFIG = "python:gateway.gunicorn_conf"
 #: Restarts of a child that dies within STABLE_S of its start, in a row, before giving up.
 MAX_RESTARTS = 5
 STABLE_S = 60.0
@@ -185,7 +187,7 @@ def run_local(
     if redis_proc:
         children.append(Child("redis", redis_command(var, redis_port), proc=redis_proc, started_at=time.monotonic()))
     python = sys.executable
-    gunicorn = [python, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
+    gunicorn = [python, "-m", "gunicorn", "-c", GUNICORN_CONFIG, "--workers", "2", "--threads", "4"]
     try:
         asr_workers = load_config(environ=env)["workers"]["asr_workers"]
     except ConfigError:  # every child says what is wrong in its log, and the supervisor gives up
@@ -198,7 +200,7 @@ def run_local(
             )
             for n in range(1, asr_workers + 1)
         ),
-        Child("gateway", [*gunicorn, "--access-logfile", "-", "wsgi:app"]),
+        Child("gateway", [*gunicorn, "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"]),
     ]
     key = env["GATEWAY_API_KEYS"].split(",")[0]
     print(USAGE.format(port=port, key=key, var=var), flush=True)

@@ -1,5 +1,6 @@
 """``make run``: ``caption-gateway run-local`` starts Redis, both workers and gunicorn, captions
-a file, keeps the job in Redis's append-only file under var/, and stops everything on SIGTERM."""
+a file, keeps the job in Redis's append-only file under var/, and stops everything on SIGTERM;
+its gunicorn closes the connection of a body over the limit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import requests
 
 from tests.support.services import ROOT, free_port, wait_for
+from tests.test_supervisor import start_run_local
 
 SRT = b"1\n00:00:01,000 --> 00:00:02,000\nGood evening.\n"
 
@@ -55,3 +57,29 @@ def _get(url: str, key: str | None = None):
     except requests.RequestException:
         return None
     return response.json() if response.status_code == 200 else None
+
+
+def test_gunicorn_closes_the_connection_of_a_body_over_the_limit(tmp_path):
+    """gunicorn drops the app's ``Connection: close``; its config (gateway/gunicorn_conf.py) closes
+    a connection whose body is over ``api.max_body_bytes`` itself, and the next request is served."""
+    port, limit = free_port(), 64 * 1024
+    proc, output = start_run_local(tmp_path, port, env={"GATEWAY_API_MAX_BODY_BYTES": str(limit)})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _get(base + "/health"), 60, 0.2, what="the gateway")
+        key = (tmp_path / "var" / "secrets.env").read_text().split("GATEWAY_API_KEYS=")[1].split()[0]
+        with requests.Session() as session:
+            session.headers["X-Api-Key"] = key
+            body = b'{"parent_id": "big", "padding": "' + b"x" * (2 * limit) + b'"}'
+            refused = session.post(
+                base + "/captions", data=body, headers={"Content-Type": "application/json"}, timeout=10
+            )
+            assert refused.status_code == 413, refused.text
+            assert refused.headers["Connection"] == "close"
+            assert refused.json()["message"] == f"request body over {limit} bytes"
+            after = session.get(base + "/jobs", timeout=10)
+            assert after.status_code == 200, after.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, output.read_text()

@@ -1,0 +1,39 @@
+"""gunicorn's settings for the gateway: ``gunicorn -c python:gateway.gunicorn_conf wsgi:app``.
+
+gunicorn writes the ``Connection`` header itself and drops the application's: the ``Connection:
+close`` the gateway puts on a 413 never reaches the client. gunicorn answers ``keep-alive``
+instead, then reads what is left of the refused body and closes the socket when more than 64 KiB
+is left: the client's next request on that connection can fail. So the request is marked here,
+before the application runs: gunicorn then answers it with ``Connection: close`` and closes the
+connection after the response, without reading the body.
+
+Marked are the requests whose body may be refused: a ``Content-Length`` above the smaller of
+``api.max_body_bytes`` and ``api.max_upload_bytes`` (a media upload above it closes too: one
+connection more, beside its size), and a chunked body, whose size is known only once it is read.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from gateway.config import load_config
+
+
+@functools.cache
+def body_limit() -> int:
+    """Bodies above this may be answered with 413 (the application's rules: gateway/__init__.py).
+
+    Read in each worker, after the application has loaded (and validated) the same configuration.
+    """
+    api = load_config()["api"]
+    return min(api["max_body_bytes"], api["max_upload_bytes"])
+
+
+def pre_request(worker, req) -> None:
+    """Close the connection after a request whose body may be over the limit."""
+    worker.log.debug("%s %s", req.method, req.path)  # what gunicorn's own pre_request does
+    if req.version >= (2, 0):  # HTTP/2 frames every body in a stream of its own: nothing is left over
+        return
+    for name, value in req.headers:  # names in capitals; gunicorn has checked Content-Length
+        if name == "TRANSFER-ENCODING" or (name == "CONTENT-LENGTH" and int(value) > body_limit()):
+            req.must_close = True
