@@ -59,12 +59,15 @@ class Document:
 
 
 def prepare_input(text: str) -> str:
-    """NUL becomes U+FFFD and every line ends with LF, as the algorithm's preprocessing does."""
+    """NUL becomes U+FFFD and every line ends with LF, as the algorithm's preprocessing does.
+
+    ``text`` is decoded already (:func:`formats.text.decode`), which removed the byte order mark:
+    a second U+FEFF is text, so the file does not start with ``WEBVTT``."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\0" in text:
         text = text.replace("\0", "\ufffd")
-    return text.lstrip("\ufeff")
+    return text
 
 
 def has_signature(text: str) -> bool:
