@@ -121,9 +121,9 @@ def _limit_and_authenticate() -> None:
     """Body limits (media uploads may be large, every other body is small) and the API key."""
     cfg = current_app.config["GATEWAY"]
     if not (request.endpoint in UPLOAD_ENDPOINTS and (request.mimetype or "").startswith("multipart/")):
-        request.max_content_length = cfg["api"]["max_body_bytes"]
-        if (request.content_length or 0) > cfg["api"]["max_body_bytes"]:
-            abort(413, message=f"request body over {cfg['api']['max_body_bytes']} bytes")
+        limit = request.max_content_length = cfg["api"]["max_body_bytes"]
+        if (request.content_length or 0) > limit or (_chunked() and len(request.get_data(cache=True)) >= limit):
+            abort(413, message=f"request body over {limit} bytes")
     endpoint = request.endpoint or ""
     # the console's own pages, unknown ones included, answer with its HTML rather than the API's 401
     if endpoint.startswith(PUBLIC_ENDPOINTS) or request.path.startswith("/console/") or request.method == "OPTIONS":
@@ -176,6 +176,12 @@ def _current_limit():
         if limiter.current_limit is not None:
             return limiter.current_limit
     return None
+
+
+def _chunked() -> bool:
+    """A body of unknown length: werkzeug stops reading it at the limit without a word, so it is
+    read here (up to the limit) to tell a body that reached the limit from one that did not."""
+    return request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
 def _first_error(errors: Any) -> str:

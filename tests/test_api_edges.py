@@ -34,6 +34,26 @@ def test_a_json_body_over_the_limit_is_413_and_closes(api):
     assert "over 2097152 bytes" in response.json()["message"]
 
 
+def test_a_chunked_json_body_over_the_limit_is_413(api):
+    """A body of unknown length is refused for its size too, not read cut short as bad JSON."""
+
+    def chunks():
+        yield b'{"parent_id": "'
+        for _ in range(3 * 64):
+            yield b"x" * (16 * 1024)
+        yield b'", "provider": "demo"}'
+
+    response = api.post("/captions", data=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+    assert "over 2097152 bytes" in response.json()["message"]
+    small = api.post(
+        "/captions",
+        data=iter([b'{"parent_id": "p",', b' "provider": "nope"}']),
+        headers={"Content-Type": "application/json"},
+    )
+    assert small.status_code == 400 and "unknown provider" in small.json()["message"]
+
+
 def test_405_names_the_allowed_methods(api):
     response = api.request("PUT", "/jobs")
     assert response.status_code == 405
