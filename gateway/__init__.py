@@ -17,6 +17,7 @@ from gateway.config import load_config
 from gateway.keys import KeyRing, load_keys
 from gateway.paths import hide_paths
 from gateway.redisconn import REDIS_DOWN, limiter_storage
+from gateway.schemas import first_error
 from gateway.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def _error_response(error: HTTPException) -> Response:
         body = hide_paths(body, current_app.config["GATEWAY"]["storage"]["local"]["root"])
         if error.code == 413 and not body.get("message"):
             body["message"] = f"request body over {request.max_content_length} bytes"
-        body["message"] = body.get("message") or _first_error(body.get("errors")) or body.get("status", "")
+        body["message"] = body.get("message") or first_error(body.get("errors")) or body.get("status", "")
         body["error"] = body["message"]
         response.set_data(current_app.json.dumps(body))
     if isinstance(error, RateLimitExceeded):
@@ -182,15 +183,3 @@ def _chunked() -> bool:
     """A body of unknown length: werkzeug stops reading it at the limit without a word, so it is
     read here (up to the limit) to tell a body that reached the limit from one that did not."""
     return request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-
-
-def _first_error(errors: Any) -> str:
-    """The first validation message as ``field: message`` (NYT clients read one line)."""
-    path = []
-    while isinstance(errors, dict) and errors:
-        name, errors = next(iter(errors.items()))
-        if name not in ("json", "form", "query", "files", "json_or_form"):
-            path.append(str(name))
-    if isinstance(errors, list) and errors:
-        return f"{'.'.join(path)}: {errors[0]}" if path else str(errors[0])
-    return ""

@@ -6,6 +6,7 @@ import difflib
 import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -50,6 +51,18 @@ class StrictSchema(ma.Schema):
                 if problems == [UNKNOWN_FIELD]:
                     messages[name] = [suggest_field(str(name), known)]
         raise ma.ValidationError(messages, data=error.data, valid_data=error.valid_data)
+
+
+def first_error(errors: Any) -> str:
+    """The first validation message as ``field: message`` (NYT clients read one line)."""
+    path = []
+    while isinstance(errors, dict) and errors:
+        name, errors = next(iter(errors.items()))
+        if name not in ("json", "form", "query", "files", "json_or_form"):
+            path.append(str(name))
+    if isinstance(errors, list) and errors:
+        return f"{'.'.join(path)}: {errors[0]}" if path else str(errors[0])
+    return ""
 
 
 #: A parent is listed at ``/captions/<parent_id>``: its id must fit in one URL path segment.

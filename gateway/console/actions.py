@@ -21,7 +21,14 @@ from gateway.api import captions as captions_api
 from gateway.api import jobs as jobs_api
 from gateway.api import services
 from gateway.api import system as system_api
-from gateway.schemas import CaptionRequestSchema, JobListQuerySchema, JobPageSchema, JobSchema, ProviderSchema
+from gateway.schemas import (
+    CaptionRequestSchema,
+    JobListQuerySchema,
+    JobPageSchema,
+    JobSchema,
+    ProviderSchema,
+    first_error,
+)
 
 
 class Refused(Exception):
@@ -73,7 +80,7 @@ def _refusals() -> Iterator[None]:
     except HTTPException as exc:
         raise Refused(refusal_message(exc)) from exc
     except ma.ValidationError as exc:
-        raise Refused(_first_problem(exc.messages)) from exc
+        raise Refused(first_error(exc.messages)) from exc
 
 
 def refusal_message(exc: HTTPException) -> str:
@@ -82,17 +89,4 @@ def refusal_message(exc: HTTPException) -> str:
     if data.get("message"):
         return str(data["message"])
     errors = data.get("messages") or data.get("errors") or {}
-    if errors:
-        return _first_problem(errors)
-    return exc.description or "refused"
-
-
-def _first_problem(messages: Any) -> str:
-    """``field: problem`` for the first field of marshmallow's messages (nested by location or not)."""
-    path = []
-    while isinstance(messages, dict) and messages:
-        name, messages = next(iter(messages.items()))
-        path.append(str(name))
-    problem = str(messages[0]) if isinstance(messages, list) and messages else str(messages)
-    field = next((name for name in path if name not in ("json", "form", "query", "files")), "")
-    return f"{field}: {problem}" if field else problem
+    return first_error(errors) or exc.description or "refused"
