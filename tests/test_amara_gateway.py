@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 import formats
 from tests.support.amara_sim import HUMAN_TRANSCRIPT, REVIEW_MARK, SOURCE_VTT, AmaraSimulator
@@ -134,6 +135,51 @@ def test_rate_limits_and_server_errors_are_retried_with_one_video(api: StackClie
     assert done["status"] == "done", done
     assert len(sim.calls("POST", "/api/videos/")) == 1
     assert [v.id for v in sim.videos.values() if v.video_url == media] == [done["provider_params"]["ProviderID"]]
+
+
+def test_an_empty_file_while_in_review_never_becomes_the_output(api: StackClient, sim: AmaraSimulator) -> None:
+    sim.empty_while_incomplete = True
+    url = sim.host_file("in-review.vtt", SOURCE_VTT)
+    job_id = submit(
+        api,
+        provider="amara",
+        media_url=media_url(sim),
+        output_types=["vtt", "txt"],
+        provider_params={"subtitles_url": url},
+    )
+    job = wait_for(lambda: (j := api.job(job_id))["provider_info"].get("ReviewURL") and j, 30, 0.1, what="the review")
+    video_id = job["provider_params"]["ProviderID"]
+    file_url = f"{sim.api_url}/videos/{video_id}/languages/de/subtitles/"
+    in_review = requests.get(file_url, params={"format": "vtt"}, headers={"X-api-key": KEY}, timeout=5)
+    assert in_review.status_code == 200 and in_review.text.strip() == "WEBVTT"  # no cues while in review
+    done = api.wait_job(job_id, timeout=60)
+    assert done["status"] == "done", done
+    vtt = formats.read(api.get(f"/jobs/{job_id}/download/vtt").content, "vtt")
+    assert [c.text for c in vtt.cues] == [
+        "Der Stadtrat tagte am Dienstag." + REVIEW_MARK,
+        "Er stimmte für die Bibliothek.",
+    ]
+    assert api.get(f"/jobs/{job_id}/download/txt").text.strip()
+
+
+@pytest.mark.parametrize("deleted", ["video", "language"])
+def test_work_cancelled_at_amara_fails_the_job(api: StackClient, sim: AmaraSimulator, deleted: str) -> None:
+    """The video is deleted at Amara, or its subtitle language withdrawn, during the review."""
+    url = sim.host_file("withdrawn.vtt", SOURCE_VTT)
+    job_id = submit(
+        api, provider="amara", media_url=media_url(sim), output_types=["vtt"], provider_params={"subtitles_url": url}
+    )
+    job = wait_for(lambda: (j := api.job(job_id))["provider_info"].get("ReviewURL") and j, 30, 0.1, what="the review")
+    video_id = job["provider_params"]["ProviderID"]
+    if deleted == "video":
+        sim.delete_video(video_id)
+    else:
+        sim.delete_language(video_id, "de")
+    failed = api.wait_job(job_id, timeout=60)
+    assert failed["status"] == "error", failed
+    # Amara's 404 as it came: the message does not yet say that the video or language is gone
+    assert failed["error"] == "Amara answered HTTP 404: Not found."
+    assert not failed["outputs"]
 
 
 def test_a_bad_key_fails_the_job_without_showing_it(api: StackClient, sim: AmaraSimulator) -> None:

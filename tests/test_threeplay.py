@@ -145,6 +145,27 @@ def test_a_submit_that_failed_after_the_file_orders_once_on_retry(sim: ThreePlay
     assert len(sim.files_for("job-3play-1")) == 1 and len(sim.transcripts_for("job-3play-1")) == 1
 
 
+@pytest.mark.parametrize("status", [502, 0], ids=["5xx", "no-answer"])
+@pytest.mark.parametrize("path", ["/files", "/transcripts/order"], ids=["file", "order"])
+def test_an_answer_lost_after_3play_made_the_object_makes_no_second_one(
+    sim: ThreePlaySimulator, path: str, status: int
+) -> None:
+    """3Play made the file (or took the order) but its answer never came: a 5xx, or the connection
+    closed. The retried submit finds what was made instead of making it again."""
+    provider = make_provider(sim.url)
+    sim.fail_next(1, status, method="POST", path=path, after=True)
+    with pytest.raises(TransientProviderError, match="HTTP 502" if status else "could not be reached"):
+        provider.submit(make_job())
+    assert len(sim.files_for("job-3play-1")) == 1
+    assert len(sim.transcripts_for("job-3play-1")) == (1 if path == "/transcripts/order" else 0)
+    submission = provider.submit(make_job())
+    (media_file,) = sim.files_for("job-3play-1")
+    (transcript,) = sim.transcripts_for("job-3play-1")
+    assert submission.reference == {"ProviderFileID": str(media_file["id"]), "ProviderID": str(transcript.id)}
+    assert len(sim.requests_to("POST", "/files")) == 1
+    assert len(sim.requests_to("POST", "/transcripts/order")) == 1
+
+
 def test_job_type_picks_its_api_key(sim: ThreePlaySimulator) -> None:
     make_provider(sim.url).submit(make_job("job-transcript", provider_params={"job_type": "transcript"}))
     make_provider(sim.url).submit(make_job("job-captions", provider_params={"job_type": "captions"}))

@@ -71,12 +71,19 @@ def test_provider_is_listed_as_configured(api: StackClient) -> None:
 
 
 def test_asr_job_done_by_callback_stores_3plays_files(api: StackClient, sim: ThreePlaySimulator) -> None:
+    # 3Play finishes well before the first poll is due (poll_initial 3 s), so only the callback can end the job
+    sim.asr_s = 0.5
     job = finished(api, order(api)["id"])
     assert job["status"] == "done", job
     (transcript,) = sim.transcripts_for(job["id"])
     assert transcript.kind == "AsrTranscript"
     assert job["provider_params"]["ProviderID"] == str(transcript.id)
     assert ("complete", 202) in [(c.status, c.answer) for c in sim.callbacks_for(transcript.id)]
+    # the status the callback carried was applied as it came: 3Play was never asked for the
+    # transcript's status (GET /transcripts/{id}), neither after the callback nor by a poll;
+    # only its caption files were read (GET /transcripts/{id}/text)
+    assert not sim.requests_exactly("GET", f"/transcripts/{transcript.id}")
+    assert sim.requests_exactly("GET", f"/transcripts/{transcript.id}/text")
     assert api.get(f"/jobs/{job['id']}/download/srt").content == sim.caption_text("srt").encode()
     assert api.get(f"/jobs/{job['id']}/download/vtt").content == sim.caption_text("vtt").encode()
     assert api.get(f"/jobs/{job['id']}/download/txt").text.split() == " ".join(SCRIPT).split()
@@ -118,12 +125,23 @@ def test_a_wrong_key_is_a_clear_error(api: StackClient, sim: ThreePlaySimulator)
 def test_rate_limits_and_server_errors_still_give_one_file_and_one_order(
     api: StackClient, sim: ThreePlaySimulator
 ) -> None:
+    """Faults in the order they strike: two 429s; the file made but its answer lost (a 502);
+    an order refused before 3Play took it (a 500); an order taken but the connection closed
+    before the answer. Each retried submit looks up what 3Play made before making anything."""
     sim.fail_next(2, 429, retry_after="1")
+    sim.fail_next(1, 502, method="POST", path="/files", after=True)
     sim.fail_next(1, 500, path="/transcripts/order")
-    job = finished(api, order(api)["id"])
+    sim.fail_next(1, 0, path="/transcripts/order", after=True)
+    job = finished(api, order(api)["id"], timeout=120)  # five transient failures: 1+2+4+8+16 s of backoff
     assert job["status"] == "done", job
-    assert len(sim.files_for(job["id"])) == 1 and len(sim.transcripts_for(job["id"])) == 1
+    (media_file,) = sim.files_for(job["id"])
+    (transcript,) = sim.transcripts_for(job["id"])
+    assert job["provider_params"]["ProviderFileID"] == str(media_file["id"])
+    assert job["provider_params"]["ProviderID"] == str(transcript.id)
+    assert len(sim.requests_to("POST", "/files")) == 1
     assert len(sim.requests_to("POST", "/transcripts/order")) == 2
+    assert not [f for f in sim.state.faults if f.count], "a scripted fault never struck"
+    assert api.get(f"/jobs/{job['id']}/download/srt").content == sim.caption_text("srt").encode()
 
 
 def test_a_forged_callback_is_refused_and_changes_nothing(api: StackClient, sim: ThreePlaySimulator) -> None:

@@ -17,7 +17,12 @@ language, the reviewer saves a new version (the last one with :data:`REVIEW_MARK
 first cue, or a fresh transcript when there was none) and completes the language.
 
 Faults are scripted with :meth:`AmaraSimulator.add_fault` (a status, ``Retry-After``, an HTML
-page, a slow answer, for some requests), and every API request is logged in ``requests``.
+page, a slow answer, an empty caption file, for some requests), and every API request is logged
+in ``requests``. With ``empty_while_incomplete`` set, a language that is not complete hands out
+an empty caption file (HTTP 200) instead of its last published version. Work is cancelled on
+Amara's side by :meth:`AmaraSimulator.delete_video` and :meth:`AmaraSimulator.delete_language`
+(a team admin deletes the video, or withdraws the subtitle language): from then on every call
+about it answers 404, as for an id Amara never had.
 """
 
 from __future__ import annotations
@@ -67,7 +72,10 @@ class Fault:
     """A scripted answer for the next ``times`` API requests that match ``method`` and ``path``.
 
     ``status`` 0 answers normally after ``delay_s`` (a slow answer); otherwise the status is
-    answered with ``{"detail": ...}``, or Django's HTML page when ``html``.
+    answered with ``{"detail": ...}``, or Django's HTML page when ``html``. With ``empty`` a
+    subtitles request of an existing language is answered with a caption file without cues
+    (HTTP 200, whatever the language's state); ``status`` is then ignored. ``query`` limits the
+    fault to requests whose query holds these parameters (``{"sub_format": "vtt"}``).
     """
 
     status: int = 500
@@ -77,9 +85,16 @@ class Fault:
     retry_after: str | None = None
     html: bool = False
     delay_s: float = 0.0
+    empty: bool = False
+    query: dict[str, str] | None = None
 
-    def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and self.method in (None, method) and (self.path is None or self.path in path)
+    def matches(self, method: str, path: str, query: dict[str, str] | None = None) -> bool:
+        return (
+            self.times > 0
+            and self.method in (None, method)
+            and (self.path is None or self.path in path)
+            and all((query or {}).get(name) == value for name, value in (self.query or {}).items())
+        )
 
 
 @dataclass
@@ -129,6 +144,7 @@ class AmaraSimulator:
         self.api_key = api_key
         self.team = team
         self.review_after_s = self._default_review_after_s = review_after_s
+        self.empty_while_incomplete = False
         self.videos: dict[str, Video] = {}
         self.files: dict[str, bytes] = {}
         self.faults: list[Fault] = []
@@ -157,6 +173,7 @@ class AmaraSimulator:
             self.faults.clear()
             self.requests.clear()
             self.review_after_s = self._default_review_after_s
+            self.empty_while_incomplete = False
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -176,6 +193,16 @@ class AmaraSimulator:
         """The reviewer finishes this language now."""
         with self.lock:
             self._review(self.videos[video_id], self.videos[video_id].languages[language_code])
+
+    def delete_video(self, video_id: str) -> None:
+        """A team admin deletes the video at Amara, its languages and versions with it."""
+        with self.lock:
+            del self.videos[video_id]
+
+    def delete_language(self, video_id: str, language_code: str) -> None:
+        """The subtitle language is withdrawn at Amara: deleted with all its versions."""
+        with self.lock:
+            del self.videos[video_id].languages[language_code]
 
     def calls(self, method: str, path_suffix: str = "") -> list[LoggedRequest]:
         """Logged API requests with ``method`` whose path ends with ``path_suffix``."""
@@ -233,10 +260,12 @@ def _create_app(sim: AmaraSimulator) -> Flask:
         )
         if not request.path.endswith("/"):
             return Response(DJANGO_404, 404, content_type="text/html; charset=utf-8")
-        fault = _take_fault(sim, request.method, request.path)
+        fault = _take_fault(sim, request.method, request.path, dict(request.args))
         if fault is not None and fault.delay_s:
             time.sleep(fault.delay_s)
-        if fault is not None and fault.status:
+        if fault is not None and fault.empty:
+            request.environ["amara.empty"] = True  # answered by get_subtitles
+        elif fault is not None and fault.status:
             return _fault_answer(fault)
         if request.headers.get("X-api-key") != sim.api_key:
             return _detail("Incorrect authentication credentials.", 403)
@@ -335,7 +364,13 @@ def _create_app(sim: AmaraSimulator) -> Flask:
             video, language = _find(sim, video_id, code)
             if language is None:
                 return _not_found()
-            version = _pick_version(language, request.args.get("version_number") or request.args.get("version"))
+            empty = request.environ.get("amara.empty") or (
+                sim.empty_while_incomplete and not language.subtitles_complete
+            )
+            if empty:  # the file of work in progress: no cues (a bare "WEBVTT" header, an empty SRT)
+                version: Version | None = _empty_version(language)
+            else:
+                version = _pick_version(language, request.args.get("version_number") or request.args.get("version"))
             if version is None:
                 return _not_found()
             raw = request.args.get("format")
@@ -399,10 +434,10 @@ def _create_app(sim: AmaraSimulator) -> Flask:
 # -- helpers of the app ------------------------------------------------------------------------
 
 
-def _take_fault(sim: AmaraSimulator, method: str, path: str) -> Fault | None:
+def _take_fault(sim: AmaraSimulator, method: str, path: str, query: dict[str, str]) -> Fault | None:
     with sim.lock:
         for fault in sim.faults:
-            if fault.matches(method, path):
+            if fault.matches(method, path, query):
                 fault.times -= 1
                 return fault
     return None
@@ -527,6 +562,12 @@ def _language_json(video: Video, language: Language) -> dict[str, Any]:
         "subtitles_uri": _api(f"/videos/{video.id}/languages/{language.code}/subtitles/"),
         "resource_uri": _api(f"/videos/{video.id}/languages/{language.code}/"),
     }
+
+
+def _empty_version(language: Language) -> Version:
+    """A version without a single cue (numbered as the language's last version, or 0)."""
+    last = language.versions[-1] if language.versions else None
+    return Version(last.number if last else 0, formats.Captions(cues=[], language=language.code), "", False)
 
 
 def _subtitles_json(video: Video, language: Language, version: Version, sub_format: str) -> dict[str, Any]:

@@ -9,15 +9,19 @@ Transcripts advance ``pending`` -> ``in_progress`` -> ``complete`` on a clock (A
 slower, or any duration per order through :attr:`ThreePlaySimulator.duration_for`), and the
 simulator POSTs a callback on every change to the URL given at order time, as JSON or as a form,
 with every value a string. Faults are scripted from Python: :meth:`fail_next` (401/403/429 with
-``Retry-After`` in seconds or as an HTTP date, 5xx bursts, HTML pages), :meth:`hold` (slow
-answers), :meth:`reject_next_order` (3Play cancels the order with a reason), and a key of another
-project sees "no media found" in an HTTP 200. Every request is logged (without its key).
+``Retry-After`` in seconds or as an HTTP date, 5xx bursts, HTML pages, and answers lost after the
+call took effect: an error or a dropped connection once the file or the order was made),
+:meth:`hold` (slow answers), :meth:`reject_next_order` (3Play cancels the order with a reason),
+and a key of another project sees "no media found" in an HTTP 200. Every request is logged
+(without its key).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -42,7 +46,12 @@ HTML_PAGE = "<html><head><title>{status}</title></head><body><h1>{status}</h1><p
 
 @dataclass
 class Fault:
-    """Answer the next ``count`` API calls whose path contains ``path`` with ``status``."""
+    """Answer the next ``count`` API calls whose path contains ``path`` with ``status``.
+
+    ``method`` limits it to one HTTP method. With ``after`` the call is served first (a file or
+    an order is made) and only its answer is lost: ``status`` replaces it, or status 0 closes
+    the connection without any answer.
+    """
 
     count: int
     status: int
@@ -50,6 +59,11 @@ class Fault:
     html: bool = False
     path: str = ""
     error_type: str = ""
+    method: str = ""
+    after: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.count > 0 and self.path in path and self.method in ("", method)
 
 
 @dataclass
@@ -200,13 +214,21 @@ class ThreePlaySimulator:
         html: bool = False,
         path: str = "",
         error_type: str = "",
+        method: str = "",
+        after: bool = False,
     ) -> None:
         """Answer the next ``count`` calls (whose path contains ``path``) with ``status``.
 
-        ``retry_after`` is sent as is (``"2"`` or an HTTP date); ``html`` answers a proxy's page.
+        ``retry_after`` is sent as is (``"2"`` or an HTTP date); ``html`` answers a proxy's page;
+        ``method`` limits the fault to one HTTP method. ``after`` serves the call first and then
+        loses its answer (what a client sees when a proxy times out or a connection breaks after
+        3Play made the file or took the order): ``status`` replaces the answer, and status 0
+        closes the connection without one.
         """
+        if status == 0 and not after:
+            raise ValueError("status 0 (no answer) needs after=True")
         with self.lock:
-            self.state.faults.append(Fault(count, status, retry_after, html, path, error_type))
+            self.state.faults.append(Fault(count, status, retry_after, html, path, error_type, method, after))
 
     def hold(self, path: str, seconds: float) -> None:
         """Answer calls whose path contains ``path`` only after ``seconds`` (0 stops holding)."""
@@ -255,6 +277,16 @@ class ThreePlaySimulator:
         file_ids = {f["id"] for f in self.files_for(reference_id)}
         with self.lock:
             return [t for t in self.state.transcripts.values() if t.media_file_id in file_ids]
+
+    def requests_exactly(self, method: str, path: str) -> list[dict[str, Any]]:
+        """Logged requests with this method and exactly this path (after ``/v3``, without the query).
+
+        ``requests_exactly("GET", "/transcripts/1002")`` are the status requests of one
+        transcript: its caption files (``/transcripts/1002/text``) and the listings that look
+        orders up (``/transcripts?media_file_id=``) are other paths.
+        """
+        with self.lock:
+            return [r for r in self.state.log if r["method"] == method and r["path"] == path]
 
     def callbacks_for(self, transcript_id: int | str) -> list[Callback]:
         with self.lock:
@@ -328,16 +360,28 @@ class ThreePlaySimulator:
             with sim.lock:
                 sim.state.log.append({"method": request.method, "path": _api_path(), "params": args, "at": time.time()})
                 hold = max((s for p, s in sim.state.holds.items() if p in request.path), default=0.0)
-                fault = sim._take_fault(request.path)
+                fault = sim._take_fault(request.method, request.path)
             if hold:
                 time.sleep(hold)
-            if fault is not None:
+            if fault is not None and fault.after:
+                request.environ["threeplay.lost_answer"] = fault  # served below, answered in lose_answer
+            elif fault is not None:
                 return _fault_answer(fault)
             if key not in sim.keys:
                 return _error(401, "authentication_error", "Invalid or missing API key")
             request.environ["threeplay.project"] = sim.keys[key]
             request.environ["threeplay.params"] = args
             return None
+
+        @app.after_request
+        def lose_answer(response: Response) -> Response:
+            fault = request.environ.get("threeplay.lost_answer")
+            if fault is None:
+                return response
+            if fault.status == 0:
+                _drop_connection()
+                return response  # never arrives: the connection is closed
+            return app.make_response(_fault_answer(fault))
 
         @app.get("/v3/authenticate")
         def authenticate():
@@ -472,9 +516,9 @@ class ThreePlaySimulator:
 
         return app
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.state.faults:
-            if fault.count > 0 and fault.path in path:
+            if fault.matches(method, path):
                 fault.count -= 1
                 return fault
         return None
@@ -584,6 +628,15 @@ def _fault_answer(fault: Fault) -> Any:
     response, status = _error(fault.status, kind, f"simulated {fault.status}")
     response.headers.update(headers)
     return response, status
+
+
+def _drop_connection() -> None:
+    """Close the request's connection (both ways) so that the client reads no answer at all."""
+    connection = request.environ.get("werkzeug.socket")
+    if connection is None:
+        raise RuntimeError("the server gives no access to the connection: cannot drop it")
+    with contextlib.suppress(OSError):  # the client is gone already
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def _public_file(media_file: dict[str, Any]) -> dict[str, Any]:
