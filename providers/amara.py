@@ -36,7 +36,7 @@ from providers.base import (
     ProviderStatus,
     Submission,
 )
-from providers.errors import PermanentProviderError
+from providers.errors import PermanentProviderError, TransientProviderError
 from providers.http import call, json_body, require
 
 SERVICE = "Amara"
@@ -149,16 +149,18 @@ class AmaraProvider(Provider):
         return ProviderStatus(PROCESSING, details=f"in review ({len(versions)} versions)")
 
     def fetch(self, job: JobView) -> CaptionResult:
-        native: dict[str, bytes] = {}
-        version = None
-        for fmt in sorted(self.native_formats):
-            subtitles = self._subtitles(job, fmt)
-            native[fmt] = subtitles["subtitles"].encode("utf-8")
-            version = subtitles["version_number"]
+        """The latest version as WebVTT, and the other native formats of that same version."""
+        latest = self._subtitles(job, "vtt")
+        version = latest["version_number"]
+        native = {"vtt": latest["subtitles"].encode("utf-8")}
+        for fmt in sorted(self.native_formats - {"vtt"}):
+            native[fmt] = self._subtitles(job, fmt, version)["subtitles"].encode("utf-8")
         try:
             captions = formats.read(native["vtt"], "vtt", language=job.language)
         except formats.CaptionFormatError as exc:
             raise PermanentProviderError(f"{SERVICE} returned unreadable captions: {exc}") from exc
+        if not captions.cues:  # a version being saved, most likely: the gateway asks again
+            raise TransientProviderError(f"{SERVICE} returned version {version} of the captions without a cue")
         details: dict[str, Any] = {
             "language": job.language,
             "video_id": job.provider_params["ProviderID"],
@@ -235,16 +237,29 @@ class AmaraProvider(Provider):
         return str(require(self._send("POST", "/editor-login/", body), SERVICE, "url")["url"])
 
     def _language(self, job: JobView) -> dict[str, Any]:
-        path = f"/videos/{_seg(job.provider_params['ProviderID'])}/languages/{_seg(job.language)}/"
-        return require(self._get(path), SERVICE, "subtitles_complete", "versions")
+        return require(self._get_language_part(job, ""), SERVICE, "subtitles_complete", "versions")
 
-    def _subtitles(self, job: JobView, fmt: str) -> dict[str, Any]:
-        """The latest version of the job's language in ``fmt``, from Amara's JSON envelope."""
-        path = f"/videos/{_seg(job.provider_params['ProviderID'])}/languages/{_seg(job.language)}/subtitles/"
-        subtitles = require(self._get(path, params={"sub_format": fmt}), SERVICE, "subtitles", "version_number")
+    def _subtitles(self, job: JobView, fmt: str, version: int | None = None) -> dict[str, Any]:
+        """Version ``version`` (None: the latest) of the job's language in ``fmt``, from Amara's
+        JSON envelope. An empty file is a version being saved, most likely: asked again later."""
+        params = {"sub_format": fmt} | ({"version_number": version} if version is not None else {})
+        subtitles = require(self._get_language_part(job, "subtitles/", params), SERVICE, "subtitles", "version_number")
         if not isinstance(subtitles["subtitles"], str) or not subtitles["subtitles"].strip():
-            raise PermanentProviderError(f"{SERVICE} returned no {fmt} captions for {job.language}")
+            raise TransientProviderError(f"{SERVICE} returned no {fmt} captions for {job.language}")
         return subtitles
+
+    def _get_language_part(self, job: JobView, part: str, params: dict[str, Any] | None = None) -> Any:
+        """``GET`` of the job's subtitle language (``part`` below it); a 404 says what was deleted."""
+        video_id = job.provider_params["ProviderID"]
+        try:
+            return self._get(f"/videos/{_seg(video_id)}/languages/{_seg(job.language)}/{part}", params=params)
+        except PermanentProviderError as exc:
+            if exc.status != 404:
+                raise
+            raise PermanentProviderError(
+                f"{SERVICE} has no {job.language} subtitles for video {video_id} any more: the video or the "
+                f"language was deleted at {SERVICE} ({exc})"
+            ) from exc
 
     # -- HTTP --------------------------------------------------------------------------------
 

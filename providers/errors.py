@@ -28,7 +28,12 @@ class TransientProviderError(ProviderError):
 
 
 class PermanentProviderError(ProviderError):
-    """Trying again will not help; the job fails with this message."""
+    """Trying again will not help; the job fails with this message. ``status`` is the HTTP status
+    the provider answered, when it answered one (an adapter may tell a 404 from other refusals)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class CallbackRejected(ProviderError):

@@ -71,7 +71,7 @@ def call(
     message = f"{service} answered HTTP {response.status_code}: {words}"
     if response.status_code >= 500 or response.status_code in TRANSIENT_STATUSES:
         raise TransientProviderError(message, parse_retry_after(response.headers.get("Retry-After")))
-    raise PermanentProviderError(message)
+    raise PermanentProviderError(message, status=response.status_code)
 
 
 def _service_words(response: requests.Response, error_message: Callable[[requests.Response], str | None]) -> str:

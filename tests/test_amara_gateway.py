@@ -177,8 +177,10 @@ def test_work_cancelled_at_amara_fails_the_job(api: StackClient, sim: AmaraSimul
         sim.delete_language(video_id, "de")
     failed = api.wait_job(job_id, timeout=60)
     assert failed["status"] == "error", failed
-    # Amara's 404 as it came: the message does not yet say that the video or language is gone
-    assert failed["error"] == "Amara answered HTTP 404: Not found."
+    assert failed["error"] == (
+        f"Amara has no de subtitles for video {video_id} any more: the video or the language was deleted "
+        "at Amara (Amara answered HTTP 404: Not found.)"
+    )
     assert not failed["outputs"]
 
 
