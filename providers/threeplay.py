@@ -2,10 +2,12 @@
 
 A job is two remote objects: a media file (``POST /files``, its ``reference_id`` is the gateway
 job id) and a transcript ordered on it (``POST /transcripts/order/asr`` or
-``/transcripts/order/transcription``). Both ids are recorded in the job's reference as soon as
-submit returns: ``ProviderFileID`` and ``ProviderID`` (the transcript, NYT's name). A submit run
-again after its worker died looks both up first (``GET /files?reference_id=``, then
-``GET /transcripts?media_file_id=``), so it never creates a second file or a second order.
+``/transcripts/order/transcription``). Each id is recorded on the job as soon as it is known
+(``JobView.record``): ``ProviderFileID`` and ``ProviderID`` (the transcript, NYT's name), so
+that a callback finds its order and a submit run again after its worker died goes on from there.
+Where a worker died before an id was recorded (or 3Play's answer was lost), the rerun looks it up
+(``GET /files?reference_id=``, then ``GET /transcripts?media_file_id=``), so it never creates a
+second file or a second order.
 
 With ``transcript_id`` in ``provider_params`` nothing is ordered: the job asks for an expiring
 editing link of that transcript (``ReviewURL``) and follows it until it is complete.
@@ -105,9 +107,15 @@ class ThreePlayProvider(Provider):
         params = job.provider_params
         if params.get("transcript_id"):
             return self._submit_review(job)
-        media_file = self._find_file(job) or self._create_file(job)
-        file_id = str(media_file["id"])
-        transcript = self._find_transcript(job, file_id) or self._order(job, file_id)
+        file_id = str(params.get("ProviderFileID") or "")
+        if not file_id:
+            file_id = str((self._find_file(job) or self._create_file(job))["id"])
+            job.record({"ProviderFileID": file_id})
+        if params.get("ProviderID"):
+            transcript = self._transcript(job, str(params["ProviderID"]))
+        else:
+            transcript = self._find_transcript(job, file_id) or self._order(job, file_id)
+            job.record({"ProviderID": str(transcript["id"])})
         reference = {"ProviderFileID": file_id, "ProviderID": str(transcript["id"])}
         return Submission(reference=reference, status=self._status(transcript))
 

@@ -145,6 +145,26 @@ def test_a_submit_that_failed_after_the_file_orders_once_on_retry(sim: ThreePlay
     assert len(sim.files_for("job-3play-1")) == 1 and len(sim.transcripts_for("job-3play-1")) == 1
 
 
+def test_each_id_is_recorded_as_soon_as_it_is_known(sim: ThreePlaySimulator) -> None:
+    """The file id is on the job before the order is placed; a rerun goes on from the ids recorded,
+    without looking anything up."""
+    recorded: dict[str, str] = {}
+    job = make_job(record=recorded.update)
+    provider = make_provider(sim.url)
+    sim.fail_next(1, 503, path="/transcripts/order")
+    with pytest.raises(TransientProviderError):
+        provider.submit(job)
+    assert set(recorded) == {"ProviderFileID"}
+    rerun = make_job(provider_params=dict(recorded), record=recorded.update)
+    lookups = len(sim.requests_exactly("GET", "/files"))
+    submission = provider.submit(rerun)
+    assert recorded == submission.reference and set(recorded) == {"ProviderFileID", "ProviderID"}
+    assert len(sim.requests_exactly("GET", "/files")) == lookups  # the recorded file id was used
+    again = provider.submit(make_job(provider_params=dict(recorded)))
+    assert again.reference == submission.reference
+    assert len(sim.files_for("job-3play-1")) == 1 and len(sim.transcripts_for("job-3play-1")) == 1
+
+
 @pytest.mark.parametrize("status", [502, 0], ids=["5xx", "no-answer"])
 @pytest.mark.parametrize("path", ["/files", "/transcripts/order"], ids=["file", "order"])
 def test_an_answer_lost_after_3play_made_the_object_makes_no_second_one(

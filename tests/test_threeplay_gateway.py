@@ -122,6 +122,19 @@ def test_a_wrong_key_is_a_clear_error(api: StackClient, sim: ThreePlaySimulator)
     assert not sim.files
 
 
+def test_nyts_top_level_job_type_picks_the_key_and_is_checked(api: StackClient, sim: ThreePlaySimulator) -> None:
+    """``job_type`` beside the params, as NYT's clients send it, reaches 3Play's own checks."""
+    body = {"parent_id": "video-3play", "provider": "3play", "media_url": MEDIA_URL, "job_type": "transcript"}
+    created = api.post("/captions", json=body)
+    assert created.status_code == 201, created.text
+    job = finished(api, created.json()["id"])
+    assert job["status"] == "error" and "authentication_error" in job["error"]  # the transcript key was used
+    refused = api.post("/captions", json={**body, "job_type": "audio"})
+    assert refused.status_code == 422, refused.text
+    assert "job_type" in refused.json()["message"]
+    assert not sim.files
+
+
 def test_rate_limits_and_server_errors_still_give_one_file_and_one_order(
     api: StackClient, sim: ThreePlaySimulator
 ) -> None:

@@ -27,7 +27,7 @@ from gateway.api import Blueprint, services
 from gateway.auth import API_KEY_HEADER, check_media_token, check_output_token, current_key, key_scope, may_see
 from gateway.models import CANCELLED, DONE, Job
 from gateway.redisconn import REDIS_DOWN
-from gateway.schemas import LANGUAGE, PARENT_ID, CaptionRequestSchema, JobSchema
+from gateway.schemas import LANGUAGE, PARENT_ID, CaptionRequestSchema, JobSchema, first_error
 from gateway.services import Services
 from gateway.store import IdempotencyConflict
 from storage import ObjectNotFound, StorageError, content_type_for
@@ -202,7 +202,8 @@ def validate_provider_params(svc: Services, provider_id: str, params: dict[str, 
     try:
         loaded = provider.load_params(params)
     except ma.ValidationError as exc:
-        abort(422, message="invalid provider_params", errors={"json": {"provider_params": exc.messages}})
+        message = f"invalid provider_params: {first_error(exc.messages)}"
+        abort(422, message=message, errors={"json": {"provider_params": exc.messages}})
     try:
         provider.validate_job(language, loaded)
     except ma.ValidationError as exc:
