@@ -10,13 +10,18 @@ connection after the response, without reading the body.
 Marked are the requests whose body may be refused: a ``Content-Length`` above the smaller of
 ``api.max_body_bytes`` and ``api.max_upload_bytes`` (a media upload above it closes too: one
 connection more, beside its size), and a chunked body, whose size is known only once it is read.
+
+gunicorn's own lines (its errors, and one access line per request) are written in the gateway's
+log format (``logging.format``: one JSON object per line by default), so that a log collector
+reads the API's stream as it reads the workers'.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from gateway.config import load_config
+from gateway.config import ConfigError, load_config
 
 
 @functools.cache
@@ -37,3 +42,31 @@ def pre_request(worker, req) -> None:
     for name, value in req.headers:  # names in capitals; gunicorn has checked Content-Length
         if name == "TRANSFER-ENCODING" or (name == "CONTENT-LENGTH" and int(value) > body_limit()):
             req.must_close = True
+
+
+def log_config(settings: dict[str, Any]) -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict``: its error and access loggers on stderr in the format of the
+    gateway's ``logging`` settings (:func:`gateway.logs.formatter`)."""
+    gunicorn_logger = {"level": "INFO", "handlers": ["stderr"], "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"gateway": {"()": "gateway.logs.formatter", "fmt": settings["format"]}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "gateway", "stream": "ext://sys.stderr"}
+        },
+        "root": {"level": settings["level"].upper(), "handlers": ["stderr"]},
+        "loggers": {"gunicorn.error": gunicorn_logger, "gunicorn.access": gunicorn_logger},
+    }
+
+
+def _log_settings() -> dict[str, Any]:
+    """The configuration's ``logging`` section; its defaults where the configuration does not load
+    (the application says why when it loads)."""
+    try:
+        return load_config()["logging"]
+    except ConfigError:
+        return {"format": "json", "level": "info"}
+
+
+logconfig_dict = log_config(_log_settings())

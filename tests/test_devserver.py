@@ -5,6 +5,7 @@ its gunicorn closes the connection of a body over the limit."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -61,9 +62,11 @@ def _get(url: str, key: str | None = None):
 
 def test_gunicorn_closes_the_connection_of_a_body_over_the_limit(tmp_path):
     """gunicorn drops the app's ``Connection: close``; its config (gateway/gunicorn_conf.py) closes
-    a connection whose body is over ``api.max_body_bytes`` itself, and the next request is served."""
+    a connection whose body is over ``api.max_body_bytes`` itself, and the next request is served.
+    gunicorn's own lines follow ``logging.format``: with ``json``, its access lines are JSON too."""
     port, limit = free_port(), 64 * 1024
-    proc, output = start_run_local(tmp_path, port, env={"GATEWAY_API_MAX_BODY_BYTES": str(limit)})
+    env = {"GATEWAY_API_MAX_BODY_BYTES": str(limit), "GATEWAY_LOGGING_FORMAT": "json"}
+    proc, output = start_run_local(tmp_path, port, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _get(base + "/health"), 60, 0.2, what="the gateway")
@@ -83,3 +86,8 @@ def test_gunicorn_closes_the_connection_of_a_body_over_the_limit(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     assert proc.returncode == 0, output.read_text()
+    log = (tmp_path / "var" / "log" / "gateway.log").read_text()
+    gunicorn_lines = [line for line in log.splitlines() if '"gunicorn.' in line]
+    access = [json.loads(line) for line in gunicorn_lines if '"gunicorn.access"' in line]
+    assert any('"POST /captions' in line["message"] and " 413 " in line["message"] for line in access), access
+    assert all(json.loads(line)["level"] for line in gunicorn_lines)
