@@ -70,3 +70,8 @@ def _log_settings() -> dict[str, Any]:
 
 
 logconfig_dict = log_config(_log_settings())
+
+# gunicorn 25.1+ opens a control socket for ``gunicornc`` at one path per user: every gunicorn of
+# that user on the machine (make run beside the tests, two deployments) would bind the same one.
+# The gateway does not use it; older gunicorn versions ignore the setting.
+control_socket_disable = True
