@@ -309,30 +309,20 @@ def test_an_empty_file_while_in_review_is_not_taken_as_captions(sim: AmaraSimula
     assert result.details["version_number"] == 2
 
 
-def test_an_empty_file_after_completion_is_not_taken_as_captions(sim: AmaraSimulator) -> None:
+@pytest.mark.parametrize("only", [None, "vtt"], ids=["every-format", "vtt-beside-a-full-srt"])
+def test_a_file_without_cues_after_completion_is_asked_for_again(sim: AmaraSimulator, only: str | None) -> None:
+    """An empty file (every format, or the WebVTT beside a full SRT) is not taken as captions:
+    the gateway asks again, and the next fetch reads the reviewed version in every format."""
     provider = make_provider(sim.api_url)
     job = make_job(sim)
     submission = provider.submit(job)
     job = recorded(job, submission.reference)
     sim.complete(submission.reference["ProviderID"], "de")
-    sim.add_fault(empty=True, method="GET", path="/subtitles/")
-    with pytest.raises(ProviderError, match="captions"):
+    sim.add_fault(empty=True, method="GET", path="/subtitles/", query={"sub_format": only} if only else None)
+    with pytest.raises(TransientProviderError, match="captions"):
         provider.fetch(job)
-    assert provider.fetch(job).captions.cues  # the next fetch reads the reviewed version
-
-
-def test_a_vtt_file_without_cues_beside_a_full_srt_is_not_taken_as_captions(sim: AmaraSimulator) -> None:
-    provider = make_provider(sim.api_url)
-    job = make_job(sim)
-    submission = provider.submit(job)
-    job = recorded(job, submission.reference)
-    sim.complete(submission.reference["ProviderID"], "de")
-    sim.add_fault(empty=True, method="GET", path="/subtitles/", query={"sub_format": "vtt"})
-    try:
-        result = provider.fetch(job)
-    except ProviderError:
-        return  # refused: not taken as captions
-    assert result.captions.cues and formats.read(result.native["vtt"], "vtt").cues
+    result = provider.fetch(job)  # the next fetch reads the reviewed version
+    assert result.captions.cues and formats.read(result.native["srt"], "srt").cues
 
 
 # -- params, settings, callbacks ------------------------------------------------------------------

@@ -52,14 +52,7 @@ def test_multipart_upload(api):
 
 def test_a_webvtt_upload_that_needed_repair_says_what_was_wrong(api):
     sloppy = b"WEBVTT\n\n00:00:01,000 --> 00:00:02,000\nTom & Jerry\n"
-    created = api.post(
-        "/captions",
-        data={"parent_id": "p-upload-3", "provider": "upload", "output_types": "vtt"},
-        files={"caption_file": ("sloppy.vtt", sloppy)},
-    )
-    assert created.status_code == 201, created.text
-    done = api.wait_job(created.json()["id"])
-    assert done["status"] == "done"
+    done = uploaded(api, "p-upload-3", "sloppy.vtt", sloppy, "vtt")
     issues = done["provider_info"]["input_issues"]
     assert issues["count"] >= 2 and any(i.startswith("line 3:") for i in issues["first"])
     assert formats.validate_webvtt(api.get(f"/jobs/{done['id']}/download/vtt").content) == []
@@ -68,15 +61,20 @@ def test_a_webvtt_upload_that_needed_repair_says_what_was_wrong(api):
 def test_a_broadcast_scc_file_is_republished_as_webvtt(api):
     """SCC is an upload format: a broadcast archive's file becomes every other output."""
     captions = formats.Captions(cues=[formats.Cue(1000, 3000, ["GOOD EVENING."]), formats.Cue(4000, 6000, ["NEWS"])])
-    scc = formats.write(captions, "scc")
+    done = uploaded(api, "p-upload-scc", "archive.scc", formats.write(captions, "scc"), "vtt,txt")
+    cues = formats.read(api.get(f"/jobs/{done['id']}/download/vtt").content, "vtt").cues
+    assert [cue.text for cue in cues] == ["GOOD EVENING.", "NEWS"]
+    assert all(abs(cue.start - expected) <= 67 for cue, expected in zip(cues, (1000, 4000), strict=True))
+
+
+def uploaded(api, parent_id: str, name: str, data: bytes, output_types: str) -> dict:
+    """The finished job of a caption file sent as a multipart part to the upload provider."""
     created = api.post(
         "/captions",
-        data={"parent_id": "p-upload-scc", "provider": "upload", "output_types": "vtt,txt"},
-        files={"caption_file": ("archive.scc", scc)},
+        data={"parent_id": parent_id, "provider": "upload", "output_types": output_types},
+        files={"caption_file": (name, data)},
     )
     assert created.status_code == 201, created.text
     done = api.wait_job(created.json()["id"])
     assert done["status"] == "done", done
-    cues = formats.read(api.get(f"/jobs/{done['id']}/download/vtt").content, "vtt").cues
-    assert [cue.text for cue in cues] == ["GOOD EVENING.", "NEWS"]
-    assert all(abs(cue.start - expected) <= 67 for cue, expected in zip(cues, (1000, 4000), strict=True))
+    return done
