@@ -1,6 +1,6 @@
 """Worker tasks. Each takes a job id and reads the job from the store, so any worker runs it.
 
-    dispatch(job_id)        the provider submits; synchronous providers finish here
+    dispatch(job_id)        the provider submits, once per job; synchronous providers finish here
     refresh(job_id, poll,   ask the provider where the job is; ``poll`` numbers the polling
             reported)       chain (callbacks pass ``None`` and never schedule); ``reported``
                             is a status a callback or an event carried, applied without asking
@@ -18,9 +18,10 @@ again by RQ (``workers.task_retries``) and, when out of retries, fails the job v
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -243,11 +244,41 @@ def call_provider(
     return None
 
 
+@contextlib.contextmanager
+def task_claim(services: Services, name: str, job_id: str) -> Iterator[bool]:
+    """Hold the claim ``name`` on a job for the running RQ task; yields whether it was had.
+
+    The claim is the task's own: RQ running the task again after its worker died takes it back
+    (see :meth:`JobStore.claim`); it lasts at most a task's timeout and is released at the end.
+    """
+    current = get_current_job()
+    owner = current.id if current is not None else ""
+    if not services.store.claim(name, job_id, services.config["workers"]["job_timeout_s"], owner):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        services.store.release(name, job_id)
+
+
 # -- the tasks -------------------------------------------------------------------------------
 
 
 def dispatch(job_id: str) -> None:
+    """Order the job from its provider (for a synchronous one: run it), once.
+
+    A second dispatch of the same job (queued twice: Redis re-running the transaction that made
+    the job after its answer was lost, say) steps aside while this one holds the claim, and
+    afterwards finds the order recorded and follows it.
+    """
     services = get_services()
+    with task_claim(services, "dispatch", job_id) as held:
+        if held:
+            _dispatch(services, job_id)
+
+
+def _dispatch(services: Services, job_id: str) -> None:
     job = services.store.get(job_id)
     if job is None or job.terminal:
         return
@@ -353,11 +384,9 @@ def schedule_poll(services: Services, job: Job, provider, poll: int, at_least: f
 def finalize(job_id: str) -> None:
     """Fetch the captions and finish the job; a claim makes racing callers finish it once."""
     services = get_services()
-    current = get_current_job()
-    owner = current.id if current is not None else ""
-    if not services.store.claim("finalize", job_id, services.config["workers"]["job_timeout_s"], owner):
-        return  # another task is finishing it; if its worker dies, RQ runs that task again
-    try:
+    with task_claim(services, "finalize", job_id) as held:
+        if not held:
+            return  # another task is finishing it; if its worker dies, RQ runs that task again
         job = services.store.get(job_id)  # read after the claim: an earlier holder may have finished it
         if job is None or job.terminal:
             return
@@ -368,8 +397,6 @@ def finalize(job_id: str) -> None:
         )  # fmt: skip
         if result is not None:
             complete(services, job, result)
-    finally:
-        services.store.release("finalize", job_id)
 
 
 def complete(services: Services, job: Job, result: CaptionResult) -> None:

@@ -109,6 +109,25 @@ def test_racing_callbacks_and_polls_finalize_once(api, simulator, gateway, webho
     assert simulator.state.calls.count(("CAPTIONS", order)) == 1  # fetched once
 
 
+def test_a_job_dispatched_twice_is_ordered_once(api, simulator, second_default_worker):
+    """Two dispatch tasks of one job (the transaction that made it run again by the Redis client
+    after its answer was lost queues a second one): one orders, the other steps aside."""
+    from gateway import tasks
+    from gateway.config import load_config
+    from gateway.services import build_services
+
+    simulator.state.behaviour.order_delay_s = 1.0  # the two dispatches overlap while the order is placed
+    simulator.state.behaviour.callbacks = False
+    simulator.state.behaviour.reads_to_finish = 1
+    orders_before = simulator.state.calls.count(("POST", "/v1/orders"))
+    job = create(api)
+    tasks.enqueue(build_services(load_config()), tasks.dispatch, job["id"])
+    done = api.wait_job(job["id"], timeout=30)
+    assert done["status"] == "done", done
+    time.sleep(2)  # a second order would have been placed by now
+    assert simulator.state.calls.count(("POST", "/v1/orders")) == orders_before + 1
+
+
 def test_webhook_is_signed_and_retried(api, simulator, webhook_receiver, job_store):
     webhook_receiver.status = 500
     job = create(api, callback_url=webhook_receiver.url + "/cms")
