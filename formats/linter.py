@@ -1,4 +1,4 @@
-"""Caption quality without a reference (CAPTIONS.md, "Measuring quality").
+"""Caption quality without a reference (docs/formats.md, "Linter").
 
 Checked against a style profile: reading speed (characters per second of the cue text with
 formatting tags such as ``<i>`` stripped, though model text is normally plain already; spaces and

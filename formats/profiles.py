@@ -1,7 +1,7 @@
 """Caption style profiles: the numbers the segmenter cuts to and the linter checks against.
 
 Figures from the Netflix English timed-text style guide, the BBC subtitle guidelines and CEA-608 /
-DCMP practice (see CAPTIONS.md). Reading speed is in characters per second; ``count_spaces`` says
+DCMP practice (docs/formats.md, "Style profiles"). Reading speed is in characters per second; ``count_spaces`` says
 whether spaces (and line breaks, counted as one space) are counted, as Netflix does.
 """
 

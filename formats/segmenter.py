@@ -1,4 +1,4 @@
-"""From word timestamps to cues, following a style profile (CAPTIONS.md, "From word timestamps to cues").
+"""From word timestamps to cues, following a style profile (docs/formats.md, "Segmenter").
 
 1. Words are cleaned: surrounding spaces stripped (Whisper words start with one), punctuation-only
    tokens attached to the word before, negative or reversed times clamped, sorted by start.

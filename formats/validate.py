@@ -1,4 +1,4 @@
-"""A strict WebVTT validator (W3C WebVTT syntax, as summarised in CAPTIONS.md).
+"""A strict WebVTT validator (W3C WebVTT syntax; docs/formats.md, "Validator").
 
 Unlike the reader, which repairs what it can, this reports every departure from the syntax with the
 1-based line number where it was found. Metadata header lines directly after ``WEBVTT`` (such as
