@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
 from typing import BinaryIO
 
-from formats import jsonfmt, sbv, scc, scc_reader, srt, transcript, ttml, webvtt
 from formats.errors import CaptionFormatError
 from formats.model import Captions
 from formats.text import decode
@@ -22,25 +22,20 @@ OUTPUT_TYPES: tuple[str, ...] = ("vtt", "srt", "txt", "json", "dfxp", "ttml", "s
 INPUT_TYPES: tuple[str, ...] = ("vtt", "srt", "sbv", "dfxp", "ttml", "json", "scc")
 
 _ALIASES = {"webvtt": "vtt", "xml": "ttml", "subrip": "srt", "text": "txt", "dfxp": "ttml"}
-_READERS = {
-    "vtt": webvtt.parse,
-    "srt": srt.parse,
-    "sbv": sbv.parse,
-    "ttml": ttml.parse,
-    "json": jsonfmt.parse,
-    "scc": scc_reader.parse,
-}
+# The module of each type (its ``parse``, ``render`` and, for streaming writers, ``iter_render``),
+# imported on first use: a conversion loads only its reader and its writer.
+_READERS = {"vtt": "webvtt", "srt": "srt", "sbv": "sbv", "ttml": "ttml", "json": "jsonfmt", "scc": "scc_reader"}
 _WRITERS = {
-    "vtt": webvtt.render,
-    "srt": srt.render,
-    "txt": transcript.render,
-    "json": jsonfmt.render,
-    "dfxp": ttml.render,
-    "ttml": ttml.render,
-    "scc": scc.render,
-    "sbv": sbv.render,
+    "vtt": "webvtt",
+    "srt": "srt",
+    "txt": "transcript",
+    "json": "jsonfmt",
+    "dfxp": "ttml",
+    "ttml": "ttml",
+    "scc": "scc",
+    "sbv": "sbv",
 }
-_STREAMING = {"vtt": webvtt.iter_render, "srt": srt.iter_render, "sbv": sbv.iter_render}
+_STREAMING = frozenset({"vtt", "srt", "sbv"})
 _SBV_LINE_RE = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}\.\d+\s*,\s*\d+:\d{1,2}:\d{1,2}\.\d+\s*$", re.M)
 
 
@@ -61,6 +56,11 @@ def sniff(text: str) -> str:
     if _SBV_LINE_RE.search(sample):
         return "sbv"
     raise CaptionFormatError("not a caption format we can read (expected " + ", ".join(INPUT_TYPES) + ")", line=1)
+
+
+def _function(module: str, name: str) -> Callable:
+    """Function ``name`` of module ``formats.<module>``, imported now if it is not yet."""
+    return getattr(import_module("formats." + module), name)
 
 
 @contextmanager
@@ -94,9 +94,10 @@ def read_text(text: str, fmt: str | None = None, language: str = "en") -> Captio
         kind = _ALIASES.get(fmt.lower(), fmt.lower())
         if kind not in _READERS:
             raise CaptionFormatError(f"cannot read {fmt!r}; readable types: {', '.join(INPUT_TYPES)}", fmt=fmt)
+    parse = _function(_READERS[kind], "parse")
     try:
         with gc_paused():
-            return _READERS[kind](text, language)
+            return parse(text, language)
     except CaptionFormatError:
         raise
     except RecursionError:
@@ -117,7 +118,10 @@ def write_to(captions: Captions, fmt: str, stream: BinaryIO, batch_chars: int = 
     holding the whole file in memory."""
     kind = _writer_kind(fmt)
     with gc_paused():
-        pieces = _STREAMING[kind](captions) if kind in _STREAMING else iter((_WRITERS[kind](captions),))
+        if kind in _STREAMING:
+            pieces = _function(_WRITERS[kind], "iter_render")(captions)
+        else:
+            pieces = iter((_function(_WRITERS[kind], "render")(captions),))
         batch: list[str] = []
         size = 0
         for piece in pieces:
@@ -134,4 +138,4 @@ def write(captions: Captions, fmt: str) -> bytes:
     """Write ``captions`` as ``fmt`` (one of :data:`OUTPUT_TYPES`), UTF-8 encoded (SCC is ASCII)."""
     kind = _writer_kind(fmt)
     with gc_paused():
-        return _WRITERS[kind](captions).encode("utf-8", errors="replace")
+        return _function(_WRITERS[kind], "render")(captions).encode("utf-8", errors="replace")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class Word:
     """One recognised word with its timing; ``text`` keeps attached punctuation."""
 
@@ -19,7 +19,7 @@ class Word:
     speaker: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Cue:
     """One caption: shown from ``start`` to ``end`` (ms), as ``lines`` of plain text.
 

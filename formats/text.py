@@ -172,36 +172,32 @@ def cue_text(lines: list[str]) -> str:
     return text
 
 
-# Joins the texts of many cues so that one substring search checks them all; a private-use
-# character, so caption text practically never holds it (and it is counted before use).
-_SEPARATOR = "\ue000"
+# Joins the texts of many cues so that a few substring searches check them all. A control
+# character: clean text never holds one, and, unlike a private-use character, it keeps Latin-1
+# text at one byte a character, so the searches have half the memory to read.
+_SEPARATOR = "\x1f"
 
 
-def join_texts(texts: list[str]) -> str | None:
-    """``texts`` joined with a separator that none of them holds, or None when one does."""
+def clean_texts_joined(texts: list[str]) -> str | None:
+    """``texts`` (cue texts: lines joined with newlines) joined with a separator when
+    :func:`cue_text` leaves every one of them as it is, else None; :func:`split_texts` splits them
+    again. Checked in bulk: one join and a few searches over all the text instead of a dozen per
+    cue (large files write much faster)."""
     joined = _SEPARATOR.join(texts)
-    return joined if joined.count(_SEPARATOR) == max(len(texts) - 1, 0) else None
-
-
-def split_texts(joined: str) -> list[str]:
-    """The texts :func:`join_texts` joined (after a change that keeps the separators)."""
-    return joined.split(_SEPARATOR)
-
-
-def cue_texts(cue_lines: list[list[str]]) -> list[str]:
-    """``[cue_text(lines) for lines in cue_lines]``, checked in bulk: one join and a few substring
-    searches over all the text instead of a dozen per cue (large files write much faster)."""
-    texts = ["\n".join(lines) for lines in cue_lines]
-    joined = join_texts(texts)
-    if joined is None:
-        return [cue_text(lines) for lines in cue_lines]
+    if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
+        return None
     # with line and cue ends as spaces, clean text has no control character, tab or other
     # unprintable character, and no space next to another or at either end (an empty cue
     # between two others also fails this, and is then cleaned cue by cue, which keeps it empty)
     spaced = joined.replace("\n", " ").replace(_SEPARATOR, " ")
     if not spaced.isprintable() or "  " in spaced or spaced[:1] == " " or spaced[-1:] == " ":
-        return [cue_text(lines) for lines in cue_lines]
-    return texts
+        return None
+    return joined
+
+
+def split_texts(joined: str) -> list[str]:
+    """The texts that :func:`clean_texts_joined` joined (after a change that keeps the separators)."""
+    return joined.split(_SEPARATOR)
 
 
 def char_count(lines: list[str], count_spaces: bool = True) -> int:

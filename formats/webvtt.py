@@ -17,9 +17,16 @@ from formats.blocks import fast_cues
 from formats.errors import CaptionFormatError
 from formats.model import Captions, Cue
 from formats.normalize import writable
-from formats.text import VOICE_RE, cue_texts, escape_vtt, join_texts, split_texts, strip_tags, unescape_entities
+from formats.text import (
+    VOICE_RE,
+    clean_texts_joined,
+    cue_text,
+    escape_vtt,
+    split_texts,
+    strip_tags,
+    unescape_entities,
+)
 from formats.timecode import span_text
-from formats.webvtt_parser import has_signature, parse_document, prepare_input
 
 
 def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
@@ -45,6 +52,8 @@ def plain_text(raw: list[str]) -> tuple[list[str], str | None]:
 def parse(text: str, language: str = "en") -> Captions:
     """Read WebVTT as the WebVTT parser algorithm does (see :mod:`formats.webvtt_parser`); the
     fast path takes textbook files and gives the same cues."""
+    from formats.webvtt_parser import has_signature, parse_document, prepare_input  # not needed to write WebVTT
+
     text = prepare_input(text)
     if text.startswith("WEBVTT"):
         body = text.find("\n\n")
@@ -88,14 +97,12 @@ _CHUNK = 1000  # cues per piece of the streamed file
 
 
 def _escaped_texts(cues: list[Cue]) -> list[str]:
-    """The cues' texts, cleaned and escaped for WebVTT, in bulk (see :func:`cue_texts`)."""
-    texts = cue_texts([cue.lines for cue in cues])
-    joined = join_texts(texts)
+    """The cues' texts, cleaned and escaped for WebVTT: in bulk when none needs cleaning (see
+    :func:`clean_texts_joined`), else cue by cue."""
+    joined = clean_texts_joined(["\n".join(cue.lines) for cue in cues])
     if joined is None:
-        return [escape_vtt(text) for text in texts]
-    if "&" in joined or "<" in joined or ">" in joined:
-        joined = escape_vtt(joined)
-    return split_texts(joined)
+        return [escape_vtt(cue_text(cue.lines)) for cue in cues]
+    return split_texts(escape_vtt(joined))
 
 
 def _cue_with_extras(cue: Cue, text: str) -> str:

@@ -528,3 +528,11 @@ def test_ttml_errors_name_the_line(attrs: str, divs: str, line: int, words: str)
 def test_json_time_errors_name_the_cue(data: bytes, words: str) -> None:
     with pytest.raises(CaptionFormatError, match=words):
         formats.normalise(formats.read(data, "json"))
+
+
+def test_a_timestamp_with_another_scripts_digit_leaves_the_fast_path() -> None:
+    """``\\d`` of the textbook patterns is 0-9 only: such a file is read line by line, not refused
+    with a failed lookup."""
+    data = "1\n00:00:0\u0663,000 --> 00:00:04,000\nHello\n\n2\n00:00:05,000 --> 00:00:06,000\nThere\n"
+    captions = formats.read(data.encode(), "srt")
+    assert [(cue.start, cue.text) for cue in captions.cues] == [(3000, "Hello"), (5000, "There")]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import formats
-from formats import CaptionFormatError, Captions, Cue, blocks
+from formats import CaptionFormatError, Captions, Cue, blocks, srt
 from formats.scc import _pac, _pair, encode_row
 
 DATA = Path(__file__).parent / "data" / "formats"
@@ -449,3 +449,32 @@ def test_large_files_are_cut_between_cues(dense: bool) -> None:
     for piece in pieces:
         number, timing = piece.split("\n")[:2]
         assert number.isdigit() and "-->" in timing, piece[:40]
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("\nline 3 ", "\n line 3 "),  # a text line that starts with a space
+        ("</i>\n21\n", "</i> \n21\n"),  # ... that ends with one
+        ("00:00:03,999\n", "00:00:03,999 \n"),  # a timing line that ends with one
+        ("\n3\n00:00:03", "\n3 \n00:00:03"),  # a cue number that ends with one
+        ("\n\n3\n", "\n \n3\n"),  # a line of spaces between two cues
+    ],
+)
+def test_lines_with_spaces_at_their_ends_take_the_line_by_line_reader(dense: bool, old: str, new: str) -> None:
+    # the fast path keeps lines as they are, so it must leave such files to the reader that strips lines
+    text = _numbered_srt(30).replace(old, new, 1)
+    if dense:
+        text = text.replace("\n\n", "\n")
+    assert new in text
+    assert blocks.fast_cues(text, vtt_ids=False, text_filter=srt.plain_text) is None
+    cues = formats.read(text.encode()).cues
+    assert len(cues) == 30 and cues[2].lines == ["line 3 & more", "21"]
+
+
+def test_line_breaks_other_than_newlines_stay_inside_a_line() -> None:
+    # as in the line-by-line reader, which splits lines at newlines only
+    text = _numbered_srt(30).replace("line 3 &", "line\x0c3\u2028&", 1)
+    cues = blocks.fast_cues(text, vtt_ids=False, text_filter=srt.plain_text)
+    assert cues is not None and cues[2].lines == ["line\x0c3\u2028& more", "21"]

@@ -2,8 +2,9 @@
 
 Generates a 100,000-cue SRT file (about 10 MB) in a temporary directory and converts it to WebVTT
 with the ``captions`` command (``python -m formats.cli convert``), ffmpeg, pysubs2, webvtt-py and
-pysrt, each run as a fresh process. Reports the median wall time of ``--runs`` runs and the peak
-resident memory of the child process (``ru_maxrss`` from ``os.wait4``, which is per child).
+pysrt, each run as a fresh process; the converters take turns, ``--runs`` times. Reports the median
+wall time, its ratio to ffmpeg's, and the peak resident memory of the child process
+(``ru_maxrss`` from ``os.wait4``, which is per child).
 
     .venv/bin/python bench/formats/convert_bench.py [--runs 5] [--cues 100000] [--only NAME ...] [--no-blank-lines]
 """
@@ -115,25 +116,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
         print()
         print(f"load average before: {os.getloadavg()[0]:.2f}")
-        print("| converter | median wall s | min wall s | median CPU s | peak RSS MiB | cues out |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for name, cmd in commands(src, Path(tmp) / "out.vtt").items():
-            if args.only and name.split()[0] not in args.only:
-                continue
-            out = Path(tmp) / "out.vtt"
-            times, cpus, peaks = [], [], []
-            for _ in range(args.runs):
+        out = Path(tmp) / "out.vtt"
+        chosen = {
+            name: cmd for name, cmd in commands(src, out).items() if not args.only or name.split()[0] in args.only
+        }
+        runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in chosen}
+        cues_out = {}
+        # the converters take turns, run by run, so that a busy spell on the (shared) machine slows
+        # them all rather than the one that happens to run then
+        for _ in range(args.runs):
+            for name, cmd in chosen.items():
                 if out.exists():
                     out.unlink()
-                wall, cpu, rss = run_once(cmd)
-                times.append(wall)
-                cpus.append(cpu)
-                peaks.append(rss)
+                runs[name].append(run_once(cmd))
+                cues_out[name] = count_cues(out)
+        reference = statistics.median(wall for wall, _, _ in runs["ffmpeg"]) if "ffmpeg" in runs else None
+        print("| converter | median wall s | min wall s | median CPU s | peak RSS MiB | cues out | wall vs ffmpeg |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, results in runs.items():
+            times = [wall for wall, _, _ in results]
+            ratio = f"{statistics.median(times) / reference:.2f}x" if reference else ""
             print(
-                f"| {name} | {statistics.median(times):.2f} | {min(times):.2f} | {statistics.median(cpus):.2f} "
-                f"| {max(peaks) / 1024:.0f} "
-                f"| {count_cues(out)} |",
-                flush=True,
+                f"| {name} | {statistics.median(times):.2f} | {min(times):.2f} "
+                f"| {statistics.median(cpu for _, cpu, _ in results):.2f} "
+                f"| {max(rss for _, _, rss in results) / 1024:.0f} | {cues_out[name]} | {ratio} |"
             )
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
