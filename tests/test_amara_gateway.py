@@ -104,10 +104,7 @@ def test_review_of_another_jobs_output(api: StackClient, sim: AmaraSimulator) ->
 
 
 def test_review_of_captions_at_a_url(api: StackClient, sim: AmaraSimulator) -> None:
-    url = sim.host_file("archive.vtt", SOURCE_VTT)
-    job_id = submit(
-        api, provider="amara", media_url=media_url(sim), output_types=["vtt"], provider_params={"subtitles_url": url}
-    )
+    job_id = review_of_file(api, sim, "archive.vtt", ["vtt"])
     done = api.wait_job(job_id, timeout=60)
     assert done["status"] == "done", done
     assert REVIEW_MARK in api.get(f"/jobs/{job_id}/download/vtt").text
@@ -139,19 +136,12 @@ def test_rate_limits_and_server_errors_are_retried_with_one_video(api: StackClie
 
 def test_an_empty_file_while_in_review_never_becomes_the_output(api: StackClient, sim: AmaraSimulator) -> None:
     sim.empty_while_incomplete = True
-    url = sim.host_file("in-review.vtt", SOURCE_VTT)
-    job_id = submit(
-        api,
-        provider="amara",
-        media_url=media_url(sim),
-        output_types=["vtt", "txt"],
-        provider_params={"subtitles_url": url},
-    )
-    job = wait_for(lambda: (j := api.job(job_id))["provider_info"].get("ReviewURL") and j, 30, 0.1, what="the review")
+    job_id = review_of_file(api, sim, "in-review.vtt", ["vtt", "txt"])
+    job = in_review(api, job_id)
     video_id = job["provider_params"]["ProviderID"]
     file_url = f"{sim.api_url}/videos/{video_id}/languages/de/subtitles/"
-    in_review = requests.get(file_url, params={"format": "vtt"}, headers={"X-api-key": KEY}, timeout=5)
-    assert in_review.status_code == 200 and in_review.text.strip() == "WEBVTT"  # no cues while in review
+    draft = requests.get(file_url, params={"format": "vtt"}, headers={"X-api-key": KEY}, timeout=5)
+    assert draft.status_code == 200 and draft.text.strip() == "WEBVTT"  # no cues while in review
     done = api.wait_job(job_id, timeout=60)
     assert done["status"] == "done", done
     vtt = formats.read(api.get(f"/jobs/{job_id}/download/vtt").content, "vtt")
@@ -165,11 +155,8 @@ def test_an_empty_file_while_in_review_never_becomes_the_output(api: StackClient
 @pytest.mark.parametrize("deleted", ["video", "language"])
 def test_work_cancelled_at_amara_fails_the_job(api: StackClient, sim: AmaraSimulator, deleted: str) -> None:
     """The video is deleted at Amara, or its subtitle language withdrawn, during the review."""
-    url = sim.host_file("withdrawn.vtt", SOURCE_VTT)
-    job_id = submit(
-        api, provider="amara", media_url=media_url(sim), output_types=["vtt"], provider_params={"subtitles_url": url}
-    )
-    job = wait_for(lambda: (j := api.job(job_id))["provider_info"].get("ReviewURL") and j, 30, 0.1, what="the review")
+    job_id = review_of_file(api, sim, "withdrawn.vtt", ["vtt"])
+    job = in_review(api, job_id)
     video_id = job["provider_params"]["ProviderID"]
     if deleted == "video":
         sim.delete_video(video_id)
@@ -211,3 +198,15 @@ def test_a_source_job_without_output_fails_the_job(api: StackClient, sim: AmaraS
     expected = f"source job {source} does not exist" if case == "missing" else f"source job {source} (done) has no vtt"
     assert expected in failed["error"]
     assert not sim.calls("POST", "/api/videos/")
+
+
+def review_of_file(api: StackClient, sim: AmaraSimulator, name: str, output_types: list[str]) -> str:
+    """The id of an Amara review job of ``SOURCE_VTT``, served by the simulator as ``name``."""
+    url = sim.host_file(name, SOURCE_VTT)
+    params = {"subtitles_url": url}
+    return submit(api, provider="amara", media_url=media_url(sim), output_types=output_types, provider_params=params)
+
+
+def in_review(api: StackClient, job_id: str) -> dict:
+    """The job once Amara's editor link is on it."""
+    return wait_for(lambda: (j := api.job(job_id))["provider_info"].get("ReviewURL") and j, 30, 0.1, what="the review")
