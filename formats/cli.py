@@ -14,6 +14,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from formats.profiles import StyleProfile
 
 _EXTENSIONS = {
     ".vtt": "vtt",
@@ -59,14 +63,14 @@ def _convert(args: argparse.Namespace) -> int:
         src = None  # an extension we cannot read (such as .txt): let the content decide
     if dst not in formats.OUTPUT_TYPES:
         raise UsageError(f"cannot write {dst!r}; output types: {', '.join(formats.OUTPUT_TYPES)}")
-    if args.profile is not None:
-        formats.get_profile(args.profile)  # a bad name fails before any work
+    # naming a profile asks for captions that follow it; a bad name fails before any work
+    profile = formats.get_profile(args.profile) if args.resegment or args.profile else None
     with gc_paused():
-        _convert_files(args, src, dst)
+        _convert_files(args, src, dst, profile)
     return 0
 
 
-def _convert_files(args: argparse.Namespace, src: str | None, dst: str) -> None:
+def _convert_files(args: argparse.Namespace, src: str | None, dst: str, profile: StyleProfile | None) -> None:
     import formats
     from formats.convert import read_text, write_to
     from formats.text import decode
@@ -76,8 +80,8 @@ def _convert_files(args: argparse.Namespace, src: str | None, dst: str) -> None:
     del text
     if args.normalise:
         captions, _ = formats.normalise(captions)
-    if args.resegment or args.profile:  # naming a profile asks for captions that follow it
-        captions = formats.resegment(captions, formats.get_profile(args.profile))
+    if profile is not None:
+        captions = formats.resegment(captions, profile)
     if args.output == "-":
         write_to(captions, dst, sys.stdout.buffer)
         sys.stdout.buffer.flush()

@@ -16,7 +16,7 @@ from gateway.auth import API_KEY_HEADER, current_key, required_scope
 from gateway.config import load_config
 from gateway.keys import KeyRing, load_keys
 from gateway.paths import hide_paths
-from gateway.redisconn import REDIS_DOWN, limiter_storage
+from gateway.redisconn import REDIS_DOWN
 from gateway.schemas import first_error
 from gateway.services import Services, build_services
 
@@ -74,24 +74,30 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.register_blueprint(_docs_assets())
     app.register_blueprint(console.blueprint)
     app.before_request(_limit_and_authenticate)
-    _rate_limiter(cfg).init_app(app)  # after authentication: the limit is the key's
+    _rate_limiter(cfg, app.extensions["caption_gateway"]).init_app(app)  # after authentication: the key's limit
     return app
 
 
-def _rate_limiter(cfg: dict[str, Any]) -> Limiter:
+def _rate_limiter(cfg: dict[str, Any], svc: Services) -> Limiter:
     """Per-key request limits (``api.rate_limit``, or the key's own), counted in the gateway's Redis
-    so that every gateway process and machine shares them; 429 with ``Retry-After`` above."""
+    so that every gateway process and machine shares them; 429 with ``Retry-After`` above.
+
+    The counts go through the gateway's own Redis client (its connections: the same database,
+    credentials and timeouts, and the master that Sentinel names through a failover)."""
 
     def key_limit() -> str:
         key = current_key()
         return key.rate_limit if key is not None and key.rate_limit is not None else cfg["api"]["rate_limit"]
 
-    storage_uri, storage_options = limiter_storage(cfg["redis"])
+    storage_options = {
+        "key_prefix": f"{cfg['redis']['key_prefix']}:ratelimit",
+        "connection_pool": svc.redis.connection_pool,
+    }
     return Limiter(
         key_func=lambda: current_key().name,
         application_limits=[key_limit],
         application_limits_exempt_when=lambda: current_key() is None or not key_limit(),
-        storage_uri=storage_uri,
+        storage_uri="redis://",  # the connections come from the pool
         storage_options=storage_options,
         strategy="fixed-window",
         swallow_errors=True,  # Redis away: the route itself answers 503 rather than the limiter a 500

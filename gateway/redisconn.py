@@ -45,11 +45,3 @@ def connect(settings: dict[str, Any]) -> redis.Redis:
     credentials = {k: target[k] for k in ("db", "username", "password") if target.get(k) is not None}
     sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": settings["socket_timeout_s"]}, **timeouts)
     return sentinel.master_for(settings["sentinel_master"], **credentials)
-
-
-def limiter_storage(settings: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Where flask-limiter counts requests: flask-limiter's storage URI and options for the
-    gateway's own Redis client (:func:`connect`), so that the counts live in the same database,
-    with the same credentials and timeouts, and follow the master through a failover."""
-    pool = connect(settings).connection_pool
-    return "redis://", {"key_prefix": f"{settings['key_prefix']}:ratelimit", "connection_pool": pool}
